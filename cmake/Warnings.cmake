@@ -1,0 +1,37 @@
+# Warnings on, treated as errors; sanitizers by option.
+add_library(ferry_warnings INTERFACE)
+target_compile_options(ferry_warnings INTERFACE -Wall -Wextra -Wno-unused-parameter)
+if(FERRY_WERROR)
+  target_compile_options(ferry_warnings INTERFACE -Werror)
+endif()
+if(FERRY_SANITIZE)
+  add_compile_options(-fsanitize=${FERRY_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${FERRY_SANITIZE})
+endif()
+
+# ferry_target(NAME) applies the project's common settings to a target.
+function(ferry_target name)
+  target_link_libraries(${name} PRIVATE ferry_warnings)
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# ferry_library(NAME GLOBS <patterns...> DEPS <targets...>)
+# A static library from the sources the patterns match (an INTERFACE target
+# while a module has no sources yet, so the tree always configures).
+function(ferry_library name)
+  cmake_parse_arguments(ARG "" "" "GLOBS;DEPS" ${ARGN})
+  set(srcs)
+  foreach(pattern IN LISTS ARG_GLOBS)
+    file(GLOB found CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${pattern})
+    list(APPEND srcs ${found})
+  endforeach()
+  if(srcs)
+    add_library(${name} STATIC ${srcs})
+    ferry_target(${name})
+    target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  else()
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${name} INTERFACE ${ARG_DEPS})
+  endif()
+endfunction()

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <xxhash.h>
 
 #include <stdexcept>
 
@@ -78,6 +79,12 @@ bool Base64Decode(std::string_view b64, std::string* out) {
 std::string Sha256(std::string_view data) { return EvpDigest(EVP_sha256(), data); }
 std::string Sha256Hex(std::string_view data) { return ToHex(Sha256(data)); }
 std::string Md5(std::string_view data) { return EvpDigest(EVP_md5(), data); }
+
+std::string Xxh3_128Hex(std::string_view data) {
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits(data.data(), data.size()));
+  return ToHex(std::string_view(reinterpret_cast<const char*>(c.digest), sizeof c.digest));
+}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];

@@ -19,6 +19,8 @@ std::string Sha256(std::string_view data);                   // raw 32 bytes
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 std::string Md5(std::string_view data);                      // raw 16 bytes
+// XXH3-128 (content hashes in the manifest), as 32 hex characters.
+std::string Xxh3_128Hex(std::string_view data);
 
 // Incremental hash (MD5 or SHA-256) for streamed bodies.
 class Hasher {

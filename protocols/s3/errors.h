@@ -16,6 +16,7 @@ namespace ferry::s3 {
 //   401/403 (AccessDenied, SignatureDoesNotMatch, InvalidAccessKeyId,
 //            ExpiredToken, InvalidToken)             → kAuth
 //   500, 502, 504, InternalError, RequestTimeout     → kRetryable
+//   501 NotImplemented, 505                          → kFatal
 //   other 4xx                                        → kFatal (InvalidArgument etc.)
 ErrorClass ClassifyError(int http_status, std::string_view code);
 

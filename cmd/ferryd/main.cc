@@ -1,0 +1,76 @@
+// ferryd: the replication daemon. Parses flags, loads the config and runs
+// the engine's Daemon; everything else lives in engine/.
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "engine/config/config.h"
+#include "engine/daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ferryd: replicates backup buckets (Velero, kopia) between S3 endpoints"};
+  std::string config_path = "/etc/ferry/ferry.yaml";
+  bool once = false;
+  bool check = false;
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  app.add_option("-c,--config", config_path, "configuration file (YAML)")->capture_default_str();
+  app.add_flag("--once", once,
+               "run one full pass and exit: 0 when every destination matches, 1 otherwise");
+  app.add_flag("--check-config", check, "validate the configuration, print it redacted, exit");
+  app.add_option("--threads", threads, "I/O threads")->capture_default_str()->check(
+      CLI::Range(1u, 256u));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : ferry::engine::kExitConfig;
+  }
+
+  auto cfg = ferry::config::LoadConfig(config_path);
+  if (!cfg.ok()) {
+    std::cerr << "ferryd: invalid configuration:\n" << cfg.status().error().message << "\n";
+    return ferry::engine::kExitConfig;
+  }
+  if (check) {
+    std::cout << ferry::config::Redacted(*cfg);
+    return 0;
+  }
+  ferry::engine::ConfigureLogging(cfg->log);
+
+  boost::asio::io_context io(static_cast<int>(threads));
+  auto daemon = ferry::engine::Daemon::Create(std::move(*cfg), io);
+  if (!daemon.ok()) {
+    spdlog::critical("cannot start: {}", daemon.status().ToString());
+    return ferry::engine::kExitStartup;
+  }
+  int exit_code = 0;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping after the current pass", sig);
+    (*daemon)->Stop();
+  });
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        if (once) {
+          exit_code = co_await (*daemon)->RunOnce();
+        } else {
+          co_await (*daemon)->RunForever();
+        }
+        signals.cancel();
+        io.stop();
+      },
+      [](std::exception_ptr ep) {
+        if (ep) std::rethrow_exception(ep);
+      });
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  return exit_code;
+}

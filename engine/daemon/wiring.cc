@@ -1,0 +1,103 @@
+#include "engine/daemon/wiring.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "engine/daemon/manifest_state.h"
+#include "protocols/s3/credentials.h"
+#include "storage/manifest/manifest.h"
+#include "storage/s3/s3_backend.h"
+
+namespace ferry::engine {
+namespace {
+
+std::shared_ptr<s3::CredentialsProvider> MakeCredentials(const config::CredentialsConfig& c) {
+  switch (c.kind) {
+    case config::CredentialsConfig::Kind::kFile:
+      return s3::SharedFileCredentials(c.file, c.profile);
+    case config::CredentialsConfig::Kind::kEnv:
+      return s3::EnvCredentials();
+    case config::CredentialsConfig::Kind::kInline:
+      return s3::StaticCredentials({c.access_key_id, c.secret_access_key, c.session_token});
+  }
+  return s3::EnvCredentials();
+}
+
+storage::Capabilities MakeCapabilities(const config::CapabilityOverrides& o) {
+  storage::Capabilities caps = storage::AwsS3Capabilities();
+  if (o.list_common_prefixes) caps.list_common_prefixes = *o.list_common_prefixes;
+  if (o.head_part_number) caps.head_part_number = *o.head_part_number;
+  if (o.cross_bucket_copy) caps.cross_bucket_copy = *o.cross_bucket_copy;
+  if (o.checksum_crc32c) caps.checksum_crc32c = *o.checksum_crc32c;
+  if (o.min_part_size) caps.min_part_size = *o.min_part_size;
+  if (o.max_parts) caps.max_parts = *o.max_parts;
+  return caps;
+}
+
+}  // namespace
+
+Wiring::Wiring() = default;
+Wiring::~Wiring() = default;
+
+Status Wiring::Open(const config::Config& config, boost::asio::any_io_executor executor) {
+  executor_ = executor;
+  transfer_ = config.transfer;
+  std::error_code ec;
+  std::filesystem::create_directories(config.state_dir, ec);
+  if (ec) {
+    return Status::Error(ErrorClass::kInvalidArgument, "cannot create state_dir " +
+                                                           config.state_dir + ": " + ec.message());
+  }
+  FERRY_ASSIGN_OR_RETURN(manifest_, OpenManifest(config.state_dir));
+  return Status::Ok();
+}
+
+Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::Location& loc) {
+  s3::ClientOptions co;
+  FERRY_ASSIGN_OR_RETURN(co.endpoint, http::Url::Parse(ep.url.text));
+  co.region = ep.region;
+  co.bucket = loc.bucket;
+  co.addressing = ep.addressing == config::Addressing::kVirtual ? s3::Addressing::kVirtualHosted
+                                                                : s3::Addressing::kPath;
+  co.payload_signing = ep.payload_signing == config::PayloadSigning::kSigned
+                           ? s3::PayloadSigning::kSigned
+                       : ep.payload_signing == config::PayloadSigning::kUnsigned
+                           ? s3::PayloadSigning::kUnsigned
+                           : s3::PayloadSigning::kAuto;
+  co.credentials = MakeCredentials(ep.credentials);
+  co.http.max_connections = static_cast<std::size_t>(ep.max_connections);
+  co.http.tls.ca_file = ep.tls.ca_file;
+  co.http.tls.insecure_skip_verify = ep.tls.insecure_skip_verify;
+  co.request_timeout = transfer_.request_timeout;
+  co.progress_timeout = transfer_.progress_timeout;
+
+  auto& pacer = pacers_[ep.name];
+  if (!pacer) pacer = std::make_unique<Pacer>(ep.url.text);
+  auto key = std::make_pair(ep.name, loc.bucket);
+  auto& backend = backends_[key];
+  if (!backend) {
+    if (ep.tls.insecure_skip_verify) {
+      spdlog::warn("endpoint {}: TLS certificate verification is OFF (tls.insecure_skip_verify)",
+                   ep.name);
+    }
+    storage::S3BackendOptions so;
+    so.client = co;
+    so.capabilities = MakeCapabilities(ep.capabilities);
+    auto& http = http_[ep.name];
+    if (!http) {
+      FERRY_ASSIGN_OR_RETURN(http, http::Client::Create(executor_, co.endpoint, co.http));
+    }
+    FERRY_ASSIGN_OR_RETURN(backend, storage::OpenS3Backend(http, std::move(so)));
+  }
+  return Side{backend.get(), pacer.get()};
+}
+
+Result<RouteState*> Wiring::State(const std::string& route, const std::string& target_id,
+                                   const std::string& dest_prefix) {
+  auto& st = states_[target_id];
+  if (!st) st = MakeManifestState(*manifest_, {route, target_id}, dest_prefix);
+  return st.get();
+}
+
+}  // namespace ferry::engine

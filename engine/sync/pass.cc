@@ -1,0 +1,248 @@
+#include "engine/sync/pass.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "engine/sync/lister.h"
+#include "engine/sync/pass_internal.h"
+#include "engine/sync/unit_tracker.h"
+
+namespace ferry::engine {
+
+namespace {
+constexpr auto kFarDeadline = std::chrono::hours(24 * 365);
+}  // namespace
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view DeletePolicyName(DeletePolicy p) {
+  switch (p) {
+    case DeletePolicy::kMirror: return "mirror";
+    case DeletePolicy::kKeep: return "keep";
+    case DeletePolicy::kMirrorNow: return "mirror-now";
+  }
+  return "mirror";
+}
+
+bool PassReport::Matches(DeletePolicy policy) const {
+  bool copied_all = source_listing_complete && destination_listing_complete && failed == 0 &&
+                    held_back == 0;
+  if (policy == DeletePolicy::kMirrorNow) return copied_all && extra == deleted;
+  return copied_all;
+}
+
+std::string PassReport::Summary() const {
+  std::ostringstream o;
+  o << "route " << route << " → " << destination << ": " << source_objects << " source objects, "
+    << in_sync << " in sync, " << copied << " copied (" << copied_bytes << " bytes, "
+    << server_copies << " server-side), " << skipped << " already present, " << failed
+    << " failed, " << held_back << " held back, " << extra << " extra at destination, "
+    << deleted << " deleted, " << deletes_waiting << " awaiting grace";
+  if (deletes_paused) o << ", DELETES PAUSED by the mass-delete guard";
+  if (!source_listing_complete) o << ", source listing INCOMPLETE";
+  if (!destination_listing_complete) o << ", destination listing INCOMPLETE";
+  for (const std::string& e : errors) o << "\n  error: " << e;
+  return o.str();
+}
+
+io::Task<PassReport> Pass::Run() {
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto shared = std::make_shared<PassShared>();
+  shared->report.route = settings_.route;
+  shared->report.destination = dest_.id;
+  shared->tracker = std::make_unique<UnitTracker>([this, shared, executor](std::uint64_t token) {
+    std::shared_ptr<PassItem> item;
+    {
+      std::lock_guard lock(shared->mu);
+      item = shared->items[token];
+    }
+    boost::asio::co_spawn(
+        executor,
+        [this, shared, item]() -> io::Task<void> {
+          bool ok = false;
+          // RunItem reports through `shared`; its result decides the unit.
+          co_await RunItem(shared, item);
+          {
+            std::lock_guard lock(shared->mu);
+            ok = item->state && item->state->phase == ObjectPhase::kReplicated;
+            shared->items.erase(item->token);
+          }
+          shared->tracker->Done(item->token, ok);
+        },
+        boost::asio::detached);
+  });
+
+  Lister src(*source_.backend, *source_.pacer, settings_.retry, source_.prefix);
+  Lister dst(*dest_.backend, *dest_.pacer, settings_.retry, dest_.prefix);
+  std::vector<std::string> candidates;
+  bool candidates_capped = false;
+  auto note_error = [&](const Status& s) {
+    std::lock_guard lock(shared->mu);
+    if (shared->report.errors.size() < kMaxReportedErrors) {
+      shared->report.errors.push_back(s.ToString());
+    }
+  };
+
+  std::optional<storage::ObjectSummary> s, d;
+  bool src_ok = true, dst_ok = true;
+  auto next_src = [&]() -> io::Task<void> {
+    auto r = co_await src.Next();
+    if (r.ok()) {
+      s = std::move(*r);
+    } else {
+      s.reset();
+      src_ok = false;
+      note_error(r.status().Annotate("listing source"));
+    }
+  };
+  auto next_dst = [&]() -> io::Task<void> {
+    if (!dst_ok) co_return;
+    auto r = co_await dst.Next();
+    if (r.ok()) {
+      d = std::move(*r);
+      if (d) {
+        std::lock_guard lock(shared->mu);
+        shared->report.destination_objects++;
+      }
+    } else {
+      d.reset();
+      dst_ok = false;  // keep copying: the copier HEADs the destination itself
+      note_error(r.status().Annotate("listing destination"));
+    }
+  };
+  co_await next_src();
+  co_await next_dst();
+
+  std::string current_unit;
+  std::uint64_t next_token = 1;
+  while (src_ok && (s || d)) {
+    if (!s || (d && d->key < s->key)) {
+      if (candidates.size() < settings_.max_delete_candidates) {
+        candidates.push_back(d->key);
+      } else {
+        candidates_capped = true;
+      }
+      co_await next_dst();
+      continue;
+    }
+    std::optional<storage::ObjectSummary> at_dst;
+    if (d && d->key == s->key) at_dst = std::move(d);
+    storage::ObjectSummary cur = std::move(*s);
+
+    Placement placement = Classify(settings_.layout, cur.key);
+    if (placement.unit != current_unit) {
+      if (!current_unit.empty()) shared->tracker->Seal(current_unit);
+      current_unit = placement.unit;
+    }
+    {
+      std::lock_guard lock(shared->mu);
+      shared->report.source_objects++;
+    }
+    auto st = dest_.state->Get(cur.key);
+    if (!st.ok()) {
+      note_error(st.status());
+      src_ok = false;  // state unreadable: stop planning, delete nothing
+      break;
+    }
+    std::optional<ObjectState> state = std::move(*st);
+    bool same = at_dst && at_dst->size == cur.size &&
+                (at_dst->etag == cur.etag ||
+                 (state && state->phase == ObjectPhase::kReplicated &&
+                  state->src_etag == cur.etag && state->dst_etag == at_dst->etag));
+    const std::int64_t mtime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      cur.last_modified.time_since_epoch())
+                                      .count();
+    if (same) {
+      std::lock_guard lock(shared->mu);
+      shared->report.in_sync++;
+      if (!state || state->phase != ObjectPhase::kReplicated || state->src_etag != cur.etag) {
+        ObjectState ns;
+        ns.phase = ObjectPhase::kReplicated;
+        ns.src_etag = cur.etag;
+        ns.dst_etag = at_dst->etag;
+        ns.size = cur.size;
+        ns.source_mtime_ms = mtime_ms;
+        ns.first_seen_ms = state ? state->first_seen_ms : NowMs();
+        ns.replicated_at_ms = state && state->replicated_at_ms ? state->replicated_at_ms : NowMs();
+        ns.verified_by = "listing-etag";
+        auto put = dest_.state->Put(cur.key, ns);
+        if (!put.ok() && shared->report.errors.size() < kMaxReportedErrors) {
+          shared->report.errors.push_back(put.ToString());
+        }
+      }
+    } else {
+      // New or changed: record when we first saw this version (durable), then copy.
+      if (!state || state->src_etag != cur.etag || state->phase == ObjectPhase::kDeletePending) {
+        ObjectState ns;
+        ns.phase = ObjectPhase::kPending;
+        ns.src_etag = cur.etag;
+        ns.size = cur.size;
+        ns.source_mtime_ms = mtime_ms;
+        ns.first_seen_ms = NowMs();
+        Status put = dest_.state->Put(cur.key, ns);
+        if (!put.ok()) {
+          note_error(put);
+          src_ok = false;  // cannot record what we do: stop planning
+          break;
+        }
+        state = ns;
+      }
+      auto item = std::make_shared<PassItem>();
+      item->token = next_token++;
+      item->rel_key = cur.key;
+      item->src = cur;
+      item->state = state;
+      item->holds_gate = placement.unit.empty() || placement.phase == 0;
+      if (item->holds_gate) {
+        Status admitted = co_await in_flight_.Acquire(1, std::chrono::steady_clock::now() +
+                                                             kFarDeadline);
+        if (!admitted.ok()) {
+          note_error(admitted);
+          src_ok = false;
+          break;
+        }
+      }
+      {
+        std::lock_guard lock(shared->mu);
+        shared->items[item->token] = item;
+      }
+      shared->tracker->Submit(item->token, placement);
+    }
+    co_await next_src();
+    if (at_dst) co_await next_dst();
+  }
+  co_await shared->tracker->Drain();
+
+  PassReport report;
+  {
+    std::lock_guard lock(shared->mu);
+    shared->report.source_listing_complete = src_ok && src.complete();
+    shared->report.destination_listing_complete = dst_ok && dst.complete();
+    shared->report.held_back = shared->tracker->held_back();
+    report = shared->report;
+  }
+  if (report.source_listing_complete && report.destination_listing_complete) {
+    if (candidates_capped) {
+      report.errors.push_back("more than " + std::to_string(settings_.max_delete_candidates) +
+                              " objects only at the destination; deletes skipped this pass");
+      report.extra = candidates.size();
+    } else {
+      co_await RunDeletes(std::move(candidates), report);
+    }
+  } else {
+    report.extra = candidates.size();
+  }
+  co_return report;
+}
+
+}  // namespace ferry::engine

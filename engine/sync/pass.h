@@ -1,0 +1,125 @@
+// Pass: one reconciliation of a route's source against one destination.
+//
+// A streaming merge-diff of the source listing and the destination listing
+// (both in key order, a page of memory each) with point lookups in the
+// route's state: memory does not grow with bucket size (only with the number
+// of units in flight and of deletion candidates). Each difference becomes a
+// work item with a durable first-seen time; the UnitTracker orders writes per
+// the layout; the ObjectCopier moves bytes. Deletions run only after both
+// listings completed, confirm each key with HEAD on the source (404), follow
+// the delete policy and stop at the mass-delete guard.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/sync/layout.h"
+#include "engine/sync/route_state.h"
+#include "engine/transfer/async_gate.h"
+#include "engine/transfer/object_copier.h"
+
+namespace ferry::engine {
+
+enum class DeletePolicy { kMirror, kKeep, kMirrorNow };
+std::string_view DeletePolicyName(DeletePolicy p);
+
+struct DeleteSettings {
+  DeletePolicy policy = DeletePolicy::kMirror;
+  std::chrono::milliseconds grace{24 * 3600 * 1000};
+  double max_fraction = 0.10;  // guard: more than this share of the replica in one pass
+};
+
+struct SourceSide {
+  storage::Backend* backend = nullptr;
+  Pacer* pacer = nullptr;
+  std::string prefix;
+};
+
+struct DestinationSide {
+  std::string id;  // "route/index", for messages and state
+  storage::Backend* backend = nullptr;
+  Pacer* pacer = nullptr;
+  std::string prefix;
+  RouteState* state = nullptr;
+};
+
+struct PassSettings {
+  std::string route;
+  LayoutKind layout = LayoutKind::kPlain;
+  DeleteSettings deletes;
+  RetryPolicy retry;
+  bool read_back = false;  // verify every copy by re-reading the replica
+  std::size_t max_delete_candidates = 1'000'000;
+};
+
+// Called as objects are verified (for lag accounting and metrics).
+struct PassObserver {
+  virtual ~PassObserver() = default;
+  virtual void OnReplicated(const std::string& dest_id, const std::string& rel_key,
+                            const ObjectState& state, const CopyOutcome& outcome) {}
+  virtual void OnFailed(const std::string& dest_id, const std::string& rel_key,
+                        const Status& error) {}
+  virtual void OnDeleted(const std::string& dest_id, const std::string& rel_key) {}
+};
+
+struct PassReport {
+  std::string route;
+  std::string destination;
+  bool source_listing_complete = false;
+  bool destination_listing_complete = false;
+  std::uint64_t source_objects = 0;
+  std::uint64_t destination_objects = 0;
+  std::uint64_t in_sync = 0;
+  std::uint64_t copied = 0;         // put, multipart, server or dedup copy
+  std::uint64_t copied_bytes = 0;   // bytes of the objects copied
+  std::uint64_t skipped = 0;        // copier found the destination already right
+  std::uint64_t server_copies = 0;  // of `copied`: no bytes crossed regions
+  std::uint64_t failed = 0;
+  std::uint64_t vanished = 0;       // gone from the source before we copied
+  std::uint64_t held_back = 0;      // later phases held because a unit failed
+  std::uint64_t extra = 0;          // at the destination, not at the source
+  std::uint64_t deleted = 0;
+  std::uint64_t deletes_waiting = 0;  // within the grace period
+  bool deletes_paused = false;        // mass-delete guard tripped
+  std::vector<std::string> errors;    // first few, for the summary
+
+  // Every source object is verified at the destination (and, with policy
+  // mirror-now, nothing extra remains).
+  bool Matches(DeletePolicy policy) const;
+  std::string Summary() const;
+};
+
+struct PassItem;
+struct PassShared;
+
+class Pass {
+ public:
+  Pass(PassSettings settings, SourceSide source, DestinationSide dest, ObjectCopier& copier,
+       AsyncGate& objects_in_flight, PassObserver* observer)
+      : settings_(std::move(settings)),
+        source_(std::move(source)),
+        dest_(std::move(dest)),
+        copier_(copier),
+        in_flight_(objects_in_flight),
+        observer_(observer) {}
+
+  io::Task<PassReport> Run();
+
+ private:
+  io::Task<void> RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item);
+  io::Task<void> RunDeletes(std::vector<std::string> candidates, PassReport& report);
+
+  PassSettings settings_;
+  SourceSide source_;
+  DestinationSide dest_;
+  ObjectCopier& copier_;
+  AsyncGate& in_flight_;
+  PassObserver* observer_;
+};
+
+std::int64_t NowMs();
+
+}  // namespace ferry::engine

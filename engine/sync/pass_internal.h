@@ -1,0 +1,32 @@
+// Internals shared by pass.cc (planner) and pass_items.cc (items, deletes).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "engine/sync/pass.h"
+#include "engine/sync/unit_tracker.h"
+
+namespace ferry::engine {
+
+inline constexpr std::size_t kMaxReportedErrors = 10;
+
+struct PassItem {
+  std::uint64_t token = 0;
+  std::string rel_key;
+  storage::ObjectSummary src;
+  std::optional<ObjectState> state;
+  bool holds_gate = false;
+};
+
+// Shared by the planner and every spawned item; kept alive by the items.
+struct PassShared {
+  std::mutex mu;
+  PassReport report;                                        // GUARDED_BY(mu)
+  std::map<std::uint64_t, std::shared_ptr<PassItem>> items;  // GUARDED_BY(mu)
+  std::unique_ptr<UnitTracker> tracker;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,75 @@
+// BufferPool: every byte in flight lives here, under one hard cap.
+//
+// A transfer asks for a Lease of `size` bytes and waits (it never allocates
+// around the pool) until that much of the budget is free, so memory is
+// bounded by the cap whatever the object sizes. Freed buffers are kept for
+// reuse while they fit in the cap.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "engine/transfer/async_gate.h"
+#include "protocols/base/body.h"
+
+namespace ferry::engine {
+
+class BufferPool {
+ public:
+  explicit BufferPool(std::uint64_t capacity_bytes);
+  ~BufferPool();
+
+  class Lease {
+   public:
+    Lease() = default;
+    Lease(Lease&& other) noexcept { *this = std::move(other); }
+    Lease& operator=(Lease&& other) noexcept;
+    ~Lease() { Reset(); }
+    std::span<char> data() const { return {buf_.get(), size_}; }
+    std::size_t size() const { return size_; }
+    void Reset();
+
+   private:
+    friend class BufferPool;
+    BufferPool* pool_ = nullptr;
+    std::unique_ptr<char[]> buf_;
+    std::size_t capacity_ = 0;  // bytes allocated behind buf_
+    std::size_t size_ = 0;      // bytes granted
+  };
+
+  // Waits until `size` bytes of budget are free. kInvalidArgument when size
+  // exceeds the cap; kRetryable at the deadline; kCancelled after Close().
+  io::Task<Result<Lease>> Acquire(std::size_t size, std::chrono::steady_clock::time_point deadline);
+  void Close() { gate_.Close(); }
+
+  std::uint64_t capacity() const { return gate_.capacity(); }
+  std::uint64_t in_use() const { return gate_.in_use(); }
+  std::uint64_t peak_in_use() const;
+
+ private:
+  void Return(std::unique_ptr<char[]> buf, std::size_t capacity, std::size_t granted);
+
+  AsyncGate gate_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<std::size_t, std::unique_ptr<char[]>>> free_;  // GUARDED_BY(mu_)
+  std::uint64_t cached_bytes_ = 0;                                     // GUARDED_BY(mu_)
+  std::uint64_t peak_ = 0;                                             // GUARDED_BY(mu_)
+};
+
+// A sink that fills a fixed span (a lease); more bytes than fit is an error.
+class SpanSink final : public io::BodySink {
+ public:
+  explicit SpanSink(std::span<char> out) : out_(out) {}
+  io::Task<Status> Write(std::span<const char> data) override;
+  std::size_t written() const { return written_; }
+
+ private:
+  std::span<char> out_;
+  std::size_t written_ = 0;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,54 @@
+// TransferJournal: what the transfer state machine needs to remember across a
+// crash, for one destination (route + destination). The daemon implements it
+// over the RocksDB manifest; every Begin/RecordPart call is durable (synced)
+// before it returns, because it guards a remote step that follows.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocols/base/status.h"
+
+namespace ferry::engine {
+
+struct JournalPart {
+  std::string etag;
+  std::uint64_t size = 0;
+  std::string xxh3;  // hex XXH3-128 of the part
+};
+
+struct JournalUpload {
+  std::string upload_id;
+  std::string source_etag;
+  std::uint64_t size = 0;
+  std::uint64_t part_size = 0;
+  std::int64_t started_ms = 0;
+  std::map<int, JournalPart> parts;  // finished parts
+};
+
+class TransferJournal {
+ public:
+  virtual ~TransferJournal() = default;
+
+  virtual std::optional<JournalUpload> FindUpload(const std::string& dst_key) = 0;
+  // Durable before returning.
+  virtual Status BeginUpload(const std::string& dst_key, const JournalUpload& upload) = 0;
+  virtual Status RecordPart(const std::string& dst_key, const std::string& upload_id,
+                            int part_number, const JournalPart& part) = 0;
+  virtual Status EndUpload(const std::string& dst_key) = 0;
+
+  // Dedup: destination keys known to hold content identified by `content_id`
+  // (source ETag + size).
+  virtual std::vector<std::string> FindContent(const std::string& content_id) = 0;
+
+  // True when this destination object (dst_etag) was earlier verified as a
+  // replica of source content with `src_etag` (ETags differ when part
+  // layouts differ).
+  virtual bool KnownReplica(const std::string& dst_key, const std::string& src_etag,
+                            const std::string& dst_etag) = 0;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,131 @@
+// ObjectCopier: the transfer state machine for one object to one destination.
+//
+//   kHeadSource → kCheckDestination → (kSkip | kServerCopy | kDedupCopy |
+//   kPut | kMultipart) → kVerify → done
+//
+// Multipart streams ranged GETs (If-Match on the source ETag) into leases
+// from the shared BufferPool and UploadParts out of them, many parts in
+// flight; memory is bounded by the pool, never by object size. Every finished
+// part is journaled (durably) before the next remote step, so a restart
+// resumes the upload (confirmed with ListParts) and re-sends only unfinished
+// parts. The source's part layout is mirrored when HEAD ?partNumber=1 reveals
+// it, which makes the destination ETag equal the source ETag.
+//
+// A source object that changes mid-copy (412 on If-Match) restarts the
+// object, at most `max_restarts` times. The first error of any part cancels
+// the rest. Retries go through WithRetry and the endpoints' pacers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/transfer/buffer_pool.h"
+#include "engine/transfer/journal.h"
+#include "engine/transfer/retry.h"
+#include "storage/backend.h"
+
+namespace ferry::engine {
+
+enum class CopyAction { kSkipped, kServerCopy, kDedupCopy, kPut, kMultipart };
+std::string_view CopyActionName(CopyAction a);
+
+// How the replica was shown to hold the source's bytes.
+enum class VerifiedBy {
+  kNone,
+  kEtagMirror,   // destination ETag equals the source ETag (same MD5s, same layout)
+  kChecksum,     // every part's MD5 (as we read it) equals the destination part ETag
+  kServerCopy,   // server-side copy with If-Match on the source ETag
+  kReadBack,     // destination re-read and hashed
+  kManifest,     // unchanged since an earlier verified copy (skip)
+};
+std::string_view VerifiedByName(VerifiedBy v);
+
+struct TransferSettings {
+  std::uint64_t part_size = 16ull << 20;
+  std::uint64_t multipart_threshold = 16ull << 20;
+  int parts_in_flight_per_object = 16;
+  RetryPolicy retry;
+  std::chrono::milliseconds buffer_wait{600'000};  // waiting for pool memory
+  int max_restarts = 3;                            // source changed mid-copy
+  bool read_back = false;                          // verify by re-reading the replica
+};
+
+struct TransferCounters {
+  std::atomic<std::uint64_t> bytes_read{0};     // from sources
+  std::atomic<std::uint64_t> bytes_written{0};  // to destinations (parts and PUTs)
+  std::atomic<std::uint64_t> parts_uploaded{0};
+  std::atomic<std::uint64_t> parts_resumed{0};
+  std::atomic<std::uint64_t> restarts{0};
+};
+
+struct Side {
+  storage::Backend* backend = nullptr;
+  Pacer* pacer = nullptr;
+};
+
+struct CopyRequest {
+  Side src;
+  std::string src_key;
+  Side dst;
+  std::string dst_key;
+  TransferJournal* journal = nullptr;  // may be null: no resume, no dedup
+  bool read_back = false;              // also verify by re-reading the replica
+};
+
+struct CopyOutcome {
+  CopyAction action = CopyAction::kSkipped;
+  VerifiedBy verified_by = VerifiedBy::kNone;
+  std::string src_etag;
+  std::string dst_etag;
+  std::uint64_t size = 0;
+  storage::ObjectInfo source;  // as HEAD saw it (metadata, mtime)
+  std::string content_hash;    // hex XXH3-128 (of the object, or of its part hashes)
+  int parts = 0;
+  std::uint64_t part_size = 0;  // multipart only
+  int parts_resumed = 0;
+};
+
+class ObjectCopier {
+ public:
+  ObjectCopier(BufferPool& pool, TransferSettings settings, TransferCounters& counters)
+      : pool_(pool), settings_(settings), counters_(counters) {}
+
+  // Copies src_key to dst_key. kNotFound when the source is gone.
+  io::Task<Result<CopyOutcome>> Copy(CopyRequest req);
+
+  const TransferSettings& settings() const { return settings_; }
+
+ private:
+  struct Layout {
+    std::uint64_t part_size = 0;
+    int parts = 0;
+    bool mirrored = false;
+  };
+  io::Task<Result<CopyOutcome>> CopyOnce(const CopyRequest& req);
+  io::Task<Result<Layout>> ChooseLayout(const CopyRequest& req, const storage::ObjectInfo& src);
+  io::Task<Result<CopyOutcome>> ServerCopy(const CopyRequest& req, CopyOutcome out,
+                                           storage::CopySourceRef from, CopyAction action);
+  io::Task<Result<CopyOutcome>> SinglePut(const CopyRequest& req, CopyOutcome out);
+  io::Task<Result<CopyOutcome>> Multipart(const CopyRequest& req, CopyOutcome out);
+  io::Task<Status> ReadBack(const CopyRequest& req, const CopyOutcome& out);
+
+  BufferPool& pool_;
+  TransferSettings settings_;
+  TransferCounters& counters_;
+};
+
+// Metadata carried from source to destination: content headers and user
+// metadata; not storage class or encryption (destination settings).
+storage::Metadata CarriedMetadata(const storage::ObjectInfo& src);
+// "<etag>:<size>", the dedup identity of a source object's content.
+std::string ContentId(const std::string& etag, std::uint64_t size);
+// ETag of a multipart object from its parts' raw MD5s: hex(md5(concat))-N.
+std::string MultipartEtag(const std::string& concatenated_md5s, int parts);
+// A kRetryable error about `key` (a mismatch that a second try may cure).
+Status RetryableAt(std::string message, const std::string& key);
+// The number of parts an ETag names ("...-N"), or 0 for a single-part ETag.
+int EtagParts(const std::string& etag);
+
+}  // namespace ferry::engine

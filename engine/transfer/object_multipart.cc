@@ -1,0 +1,316 @@
+// ObjectCopier's multipart path: layout choice, resume, parallel parts,
+// completion and verification. See object_copier.h.
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "engine/transfer/object_copier.h"
+#include "engine/transfer/parallel.h"
+#include "protocols/base/digest.h"
+
+namespace ferry::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t CeilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+struct PartDone {
+  std::string md5;  // raw 16 bytes
+  std::string xxh3;
+  std::uint64_t size = 0;
+};
+
+}  // namespace
+
+io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequest& req,
+                                                                 const storage::ObjectInfo& src) {
+  const auto& dcaps = req.dst.backend->capabilities();
+  const std::uint64_t size = src.size;
+  Layout layout;
+  // Mirror the source's layout when HEAD ?partNumber=1 reveals it.
+  int n = EtagParts(src.etag);
+  if (n > 0 && req.src.backend->capabilities().head_part_number) {
+    storage::HeadOptions opts;
+    opts.part_number = 1;
+    auto first = co_await WithRetry(settings_.retry, *req.src.pacer,
+                                    [&]() { return req.src.backend->Head(req.src_key, opts); });
+    if (first.ok()) {
+      std::uint64_t p1 = first->size;
+      bool fits = p1 > 0 && CeilDiv(size, p1) == static_cast<std::uint64_t>(n) &&
+                  (n == 1 || p1 >= dcaps.min_part_size) && p1 <= dcaps.max_part_size &&
+                  n <= dcaps.max_parts && p1 <= pool_.capacity();
+      if (fits) {
+        layout.part_size = p1;
+        layout.parts = n;
+        layout.mirrored = true;
+        co_return layout;
+      }
+    } else if (first.status().Is(ErrorClass::kPrecondition)) {
+      co_return first.status();
+    }
+  }
+  std::uint64_t ps = std::max<std::uint64_t>(settings_.part_size, dcaps.min_part_size);
+  std::uint64_t max_parts = static_cast<std::uint64_t>(std::max(1, dcaps.max_parts));
+  if (CeilDiv(size, ps) > max_parts) {
+    const std::uint64_t mib = 1ull << 20;
+    ps = CeilDiv(CeilDiv(size, max_parts), mib) * mib;
+  }
+  if (ps > pool_.capacity() || ps > dcaps.max_part_size) {
+    ErrorInfo e;
+    e.error_class = ErrorClass::kInvalidArgument;
+    e.message = "object of " + std::to_string(size) + " bytes needs parts of " +
+                std::to_string(ps) + " bytes, more than the memory limit or the destination's "
+                "part size limit allows";
+    e.key = req.src_key;
+    co_return Status(std::move(e));
+  }
+  layout.part_size = ps;
+  layout.parts = static_cast<int>(CeilDiv(size, ps));
+  co_return layout;
+}
+
+io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, CopyOutcome out) {
+  storage::Backend& src = *req.src.backend;
+  storage::Backend& dst = *req.dst.backend;
+  FERRY_CO_ASSIGN_OR_RETURN(Layout layout, co_await ChooseLayout(req, out.source));
+  const std::uint64_t size = out.size;
+
+  // Resume a journaled upload of this very source version, or start anew.
+  std::map<int, PartDone> done;
+  std::string upload_id;
+  std::optional<JournalUpload> prior =
+      req.journal ? req.journal->FindUpload(req.dst_key) : std::nullopt;
+  if (prior && prior->source_etag == out.src_etag && prior->part_size == layout.part_size &&
+      prior->size == size) {
+    auto listed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+      return dst.ListParts(req.dst_key, prior->upload_id);
+    });
+    if (listed.ok()) {
+      upload_id = prior->upload_id;
+      for (const storage::PartInfo& p : *listed) {
+        auto it = prior->parts.find(p.part_number);
+        if (it == prior->parts.end() || it->second.etag != p.etag || it->second.size != p.size) {
+          continue;  // not journaled as finished: send again
+        }
+        PartDone d;
+        if (!digest::FromHex(p.etag, &d.md5) || d.md5.size() != 16) continue;
+        d.xxh3 = it->second.xxh3;
+        d.size = p.size;
+        done.emplace(p.part_number, std::move(d));
+      }
+      out.parts_resumed = static_cast<int>(done.size());
+      counters_.parts_resumed.fetch_add(done.size());
+    } else if (!listed.status().Is(ErrorClass::kNotFound)) {
+      co_return listed.status();
+    }
+  }
+  if (upload_id.empty()) {
+    if (prior) {
+      // Ours, but stale (other version or layout): abort it.
+      auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+        return dst.AbortMultipart(req.dst_key, prior->upload_id);
+      });
+      if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
+      if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
+    }
+    storage::Metadata meta = CarriedMetadata(out.source);
+    FERRY_CO_ASSIGN_OR_RETURN(upload_id,
+                              co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+                                return dst.CreateMultipart(req.dst_key, meta);
+                              }));
+    if (req.journal) {
+      JournalUpload j;
+      j.upload_id = upload_id;
+      j.source_etag = out.src_etag;
+      j.size = size;
+      j.part_size = layout.part_size;
+      j.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+      FERRY_CO_RETURN_IF_ERROR(req.journal->BeginUpload(req.dst_key, j));
+    }
+  }
+
+  std::vector<int> todo;
+  for (int p = 1; p <= layout.parts; ++p) {
+    if (!done.count(p)) todo.push_back(p);
+  }
+  std::mutex mu;
+  std::size_t next = 0;  // GUARDED_BY(mu)
+  int workers = std::min<int>(settings_.parts_in_flight_per_object, static_cast<int>(todo.size()));
+  Status parts_status = co_await RunParallel(
+      workers, [&](int, ParallelControl& control) -> io::Task<Status> {
+        for (;;) {
+          int part;
+          {
+            std::lock_guard lock(mu);
+            if (control.stop || next >= todo.size()) co_return Status::Ok();
+            part = todo[next++];
+          }
+          const std::uint64_t offset = static_cast<std::uint64_t>(part - 1) * layout.part_size;
+          const std::size_t len =
+              static_cast<std::size_t>(std::min<std::uint64_t>(layout.part_size, size - offset));
+          FERRY_CO_ASSIGN_OR_RETURN(
+              BufferPool::Lease lease,
+              co_await pool_.Acquire(len, Clock::now() + settings_.buffer_wait));
+          std::span<char> buf = lease.data();
+          FERRY_CO_RETURN_IF_ERROR(co_await WithRetry(
+              settings_.retry, *req.src.pacer, [&]() -> io::Task<Status> {
+                SpanSink sink(buf);
+                storage::GetOptions opts;
+                opts.range = storage::ByteRange{offset, len};
+                opts.if_match = out.src_etag;
+                auto r = co_await src.Get(req.src_key, opts, sink);
+                if (!r.ok()) co_return r.status();
+                if (sink.written() != len) {
+                  co_return RetryableAt("source returned " + std::to_string(sink.written()) +
+                                          " of " + std::to_string(len) + " bytes of part " +
+                                          std::to_string(part),
+                                      req.src_key);
+                }
+                co_return Status::Ok();
+              }));
+          counters_.bytes_read.fetch_add(len);
+          std::string_view data(buf.data(), len);
+          PartDone d;
+          d.md5 = digest::Md5(data);
+          d.xxh3 = digest::Xxh3_128Hex(data);
+          d.size = len;
+          const std::string md5_hex = digest::ToHex(d.md5);
+          FERRY_CO_ASSIGN_OR_RETURN(
+              storage::PutResult put,
+              co_await WithRetry(settings_.retry, *req.dst.pacer,
+                                 [&]() -> io::Task<Result<storage::PutResult>> {
+                                   io::MemorySource body(data);
+                                   auto r = co_await dst.UploadPart(req.dst_key, upload_id, part,
+                                                                    body);
+                                   if (r.ok() && r->etag != md5_hex) {
+                                     co_return RetryableAt("part " + std::to_string(part) +
+                                                             " ETag " + r->etag +
+                                                             " differs from the MD5 sent",
+                                                         req.dst_key);
+                                   }
+                                   co_return r;
+                                 }));
+          counters_.bytes_written.fetch_add(len);
+          counters_.parts_uploaded.fetch_add(1);
+          if (req.journal) {
+            FERRY_CO_RETURN_IF_ERROR(
+                req.journal->RecordPart(req.dst_key, upload_id, part, {put.etag, len, d.xxh3}));
+          }
+          std::lock_guard lock(mu);
+          done.emplace(part, std::move(d));
+        }
+      });
+  FERRY_CO_RETURN_IF_ERROR(parts_status);
+
+  std::vector<storage::CompletedPart> parts;
+  std::string md5s, xxh3s;
+  for (auto& [number, d] : done) {
+    parts.push_back({number, digest::ToHex(d.md5)});
+    md5s += d.md5;
+    xxh3s += d.xxh3;
+  }
+  const std::string expected = MultipartEtag(md5s, layout.parts);
+  auto completed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+    return dst.CompleteMultipart(req.dst_key, upload_id, parts);
+  });
+  std::string landed_etag;
+  if (completed.ok()) {
+    landed_etag = completed->etag;
+  } else if (completed.status().Is(ErrorClass::kNotFound)) {
+    // A retried Complete whose first attempt succeeded: the upload is gone.
+    // Accept only if the object now has exactly the expected ETag.
+    auto h = co_await WithRetry(settings_.retry, *req.dst.pacer,
+                                [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
+    if (!h.ok() || h->etag != expected) co_return completed.status();
+    landed_etag = h->etag;
+  } else {
+    co_return completed.status();
+  }
+  if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
+  if (dst.capabilities().etag_is_md5 && landed_etag != expected) {
+    co_return RetryableAt("completed ETag " + landed_etag + " differs from the parts' " + expected,
+                        req.dst_key);
+  }
+  out.action = CopyAction::kMultipart;
+  out.dst_etag = landed_etag;
+  out.parts = layout.parts;
+  out.part_size = layout.part_size;
+  out.content_hash = digest::Xxh3_128Hex(xxh3s);
+  out.verified_by = (layout.mirrored && landed_etag == out.src_etag) ? VerifiedBy::kEtagMirror
+                                                                     : VerifiedBy::kChecksum;
+  if (settings_.read_back || req.read_back) {
+    FERRY_CO_RETURN_IF_ERROR(co_await ReadBack(req, out));
+    out.verified_by = VerifiedBy::kReadBack;
+  }
+  co_return out;
+}
+
+namespace {
+
+// Hashes a stream in part-size pieces, as the destination computed its ETag.
+class PartMd5Sink final : public io::BodySink {
+ public:
+  explicit PartMd5Sink(std::uint64_t part_size) : part_size_(part_size) {}
+  io::Task<Status> Write(std::span<const char> data) override {
+    while (!data.empty()) {
+      std::size_t n = static_cast<std::size_t>(
+          std::min<std::uint64_t>(data.size(), part_size_ - in_part_));
+      hasher_.Update(std::string_view(data.data(), n));
+      in_part_ += n;
+      total_ += n;
+      data = data.subspan(n);
+      if (in_part_ == part_size_) Flush();
+    }
+    co_return Status::Ok();
+  }
+  // ETag of what was read: plain MD5 when `multipart` is false.
+  std::string Etag(bool multipart) {
+    if (in_part_ > 0 || md5s_.empty()) Flush();
+    if (!multipart) return digest::ToHex(md5s_);
+    return MultipartEtag(md5s_, static_cast<int>(md5s_.size() / 16));
+  }
+  std::uint64_t total() const { return total_; }
+
+ private:
+  void Flush() {
+    md5s_ += hasher_.Finish();
+    in_part_ = 0;
+  }
+  std::uint64_t part_size_;
+  std::uint64_t in_part_ = 0;
+  std::uint64_t total_ = 0;
+  std::string md5s_;
+  digest::Hasher hasher_{digest::Hasher::Kind::kMd5};
+};
+
+}  // namespace
+
+io::Task<Status> ObjectCopier::ReadBack(const CopyRequest& req, const CopyOutcome& out) {
+  // Re-read the replica and recompute its ETag from the bytes it returns.
+  storage::Backend& dst = *req.dst.backend;
+  const bool multipart = EtagParts(out.dst_etag) > 0;
+  if (!dst.capabilities().etag_is_md5 || (!multipart && out.dst_etag.size() != 32)) {
+    co_return Status::Error(ErrorClass::kInvalidArgument,
+                            "read-back needs MD5-based ETags at " + dst.Describe());
+  }
+  co_return co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() -> io::Task<Status> {
+    PartMd5Sink sink(multipart ? out.part_size : std::max<std::uint64_t>(out.size, 1));
+    storage::GetOptions opts;
+    opts.if_match = out.dst_etag;
+    auto r = co_await dst.Get(req.dst_key, opts, sink);
+    if (!r.ok()) co_return r.status();
+    std::string etag = sink.Etag(multipart);
+    if (sink.total() != out.size || etag != out.dst_etag) {
+      co_return RetryableAt("read-back of the replica gave " + std::to_string(sink.total()) +
+                              " bytes with ETag " + etag + ", expected " +
+                              std::to_string(out.size) + " bytes with " + out.dst_etag,
+                          req.dst_key);
+    }
+    co_return Status::Ok();
+  });
+}
+
+}  // namespace ferry::engine

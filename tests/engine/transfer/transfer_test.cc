@@ -1,0 +1,139 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "engine/transfer/async_gate.h"
+#include "engine/transfer/buffer_pool.h"
+#include "engine/transfer/object_copier.h"
+#include "engine/transfer/parallel.h"
+#include "engine/transfer/retry.h"
+#include "protocols/base/digest.h"
+#include "tests/support/run.h"
+
+namespace ferry::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using ferry::testing::RunTask;
+
+TEST(AsyncGateTest, WaitersAreServedInOrderAndTimeOut) {
+  boost::asio::io_context io;
+  AsyncGate gate(10);
+  ASSERT_TRUE(gate.TryAcquire(8));
+  std::vector<int> order;
+  auto waiter = [&](int id, std::uint64_t n) -> io::Task<void> {
+    Status s = co_await gate.Acquire(n, std::chrono::steady_clock::now() + 5s);
+    if (s.ok()) order.push_back(id);
+  };
+  boost::asio::co_spawn(io, waiter(1, 5), boost::asio::detached);
+  boost::asio::co_spawn(io, waiter(2, 2), boost::asio::detached);  // fits, but waits its turn
+  io.run_for(20ms);
+  EXPECT_TRUE(order.empty());
+  gate.Release(8);
+  io.restart();
+  io.run_for(50ms);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(gate.in_use(), 7u);
+  Status late = RunTask(io, gate.Acquire(5, std::chrono::steady_clock::now() + 30ms));
+  EXPECT_TRUE(late.Is(ErrorClass::kRetryable));
+  EXPECT_TRUE(RunTask(io, gate.Acquire(11, std::chrono::steady_clock::now() + 1s))
+                  .Is(ErrorClass::kInvalidArgument));
+  gate.Close();
+  EXPECT_TRUE(RunTask(io, gate.Acquire(1, std::chrono::steady_clock::now() + 1s))
+                  .Is(ErrorClass::kCancelled));
+}
+
+TEST(BufferPoolTest, NeverGrantsMoreThanTheCap) {
+  boost::asio::io_context io;
+  BufferPool pool(3 << 20);
+  auto a = RunTask(io, pool.Acquire(1 << 20, std::chrono::steady_clock::now() + 1s));
+  auto b = RunTask(io, pool.Acquire(2 << 20, std::chrono::steady_clock::now() + 1s));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(pool.in_use(), 3u << 20);
+  auto c = RunTask(io, pool.Acquire(1, std::chrono::steady_clock::now() + 30ms));
+  EXPECT_FALSE(c.ok());
+  a->Reset();
+  auto d = RunTask(io, pool.Acquire(1 << 20, std::chrono::steady_clock::now() + 1s));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(pool.peak_in_use(), 3u << 20);
+  EXPECT_FALSE(RunTask(io, pool.Acquire(4 << 20, std::chrono::steady_clock::now() + 1s)).ok());
+}
+
+TEST(RetryTest, BackoffIsBoundedAndJittered) {
+  RetryPolicy p{10, 100ms, 1000ms};
+  for (int attempt = 1; attempt < 30; ++attempt) {
+    for (std::uint64_t r : {0ull, 7ull, 123456789ull, ~0ull}) {
+      auto d = BackoffDelay(p, attempt, r);
+      EXPECT_GE(d.count(), 0);
+      EXPECT_LE(d.count(), std::min<std::int64_t>(1000, 100ll << std::min(attempt - 1, 20)));
+    }
+  }
+}
+
+TEST(RetryTest, RetriesOnlyRetryableClassesAndPacesThrottles) {
+  boost::asio::io_context io;
+  Pacer pacer("http://x");
+  RetryPolicy p{4, 1ms, 2ms};
+  int calls = 0;
+  Status s = RunTask(io, WithRetry(p, pacer, [&]() -> io::Task<Status> {
+                       ++calls;
+                       co_return Status::Error(ErrorClass::kThrottled, "slow down");
+                     }));
+  EXPECT_TRUE(s.Is(ErrorClass::kThrottled));
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(pacer.throttles(), 4u);
+  EXPECT_EQ(pacer.retries(), 3u);
+  EXPECT_GT(pacer.delay().count(), 0);
+  calls = 0;
+  s = RunTask(io, WithRetry(p, pacer, [&]() -> io::Task<Status> {
+                ++calls;
+                co_return Status::Error(ErrorClass::kNotFound, "gone");
+              }));
+  EXPECT_EQ(calls, 1);
+  calls = 0;
+  Result<int> r = RunTask(io, WithRetry(p, pacer, [&]() -> io::Task<Result<int>> {
+                            if (++calls < 3) co_return Status::Error(ErrorClass::kRetryable, "x");
+                            co_return 42;
+                          }));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, 42);
+}
+
+TEST(ParallelTest, FirstErrorWinsAndStopsOthers) {
+  boost::asio::io_context io;
+  std::atomic<int> ran{0};
+  Status s = RunTask(io, RunParallel(4, [&](int i, ParallelControl& c) -> io::Task<Status> {
+                       for (int k = 0; k < 100 && !c.stop; ++k) {
+                         ++ran;
+                         if (i == 2 && k == 3) co_return Status::Error(ErrorClass::kFatal, "boom");
+                         boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 1ms);
+                         co_await t.async_wait(boost::asio::use_awaitable);
+                       }
+                       co_return Status::Ok();
+                     }));
+  EXPECT_TRUE(s.Is(ErrorClass::kFatal));
+  EXPECT_LT(ran.load(), 400);
+}
+
+TEST(CopierHelpersTest, EtagsAndContentIds) {
+  EXPECT_EQ(EtagParts("d41d8cd98f00b204e9800998ecf8427e"), 0);
+  EXPECT_EQ(EtagParts("abc-12"), 12);
+  EXPECT_EQ(EtagParts("abc-"), 0);
+  EXPECT_EQ(EtagParts("abc-1x"), 0);
+  std::string md5s = digest::Md5("a") + digest::Md5("b");
+  EXPECT_EQ(MultipartEtag(md5s, 2), digest::ToHex(digest::Md5(md5s)) + "-2");
+  EXPECT_EQ(ContentId("e", 5), "e:5");
+  storage::ObjectInfo info;
+  info.metadata.content_type = "application/gzip";
+  info.metadata.storage_class = "GLACIER";
+  info.metadata.sse = "aws:kms";
+  auto m = CarriedMetadata(info);
+  EXPECT_EQ(m.content_type, "application/gzip");
+  EXPECT_TRUE(m.storage_class.empty());
+  EXPECT_TRUE(m.sse.empty());
+}
+
+}  // namespace
+}  // namespace ferry::engine

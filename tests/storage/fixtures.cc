@@ -1,0 +1,333 @@
+#include "tests/storage/fixtures.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "protocols/s3/client.h"
+#include "protocols/s3/credentials.h"
+#include "storage/file/file_backend.h"
+#include "storage/s3/s3_backend.h"
+#include "tests/support/process.h"
+#include "tests/support/run.h"
+
+#ifndef FERRY_S3SIM_PATH
+#error "FERRY_S3SIM_PATH (path of the s3sim binary) must be defined by the build"
+#endif
+#ifndef FERRY_SOURCE_DIR
+#error "FERRY_SOURCE_DIR must be defined by the build"
+#endif
+
+namespace ferry::conformance {
+namespace {
+
+using std::chrono::seconds;
+using testing::Process;
+using testing::TempDir;
+
+constexpr std::uint64_t kMiB = 1ull << 20;
+constexpr auto kStartTimeout = std::chrono::seconds(60);
+
+// FERRY_TEST_SERVER_LOGS=1 copies the servers' own logs to stderr.
+bool ServerLogsWanted() {
+  const char* v = std::getenv("FERRY_TEST_SERVER_LOGS");
+  return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+}
+
+Status ProcessHealth(Process* proc) {
+  if (proc == nullptr || proc->Running()) return Status::Ok();
+  int ws = proc->wait_status();
+  std::string how = WIFSIGNALED(ws) ? "was killed by signal " + std::to_string(WTERMSIG(ws))
+                                    : "exited with status " + std::to_string(WEXITSTATUS(ws));
+  return Status::Error(ErrorClass::kFatal, proc->program() + " " + how);
+}
+
+s3::ClientOptions LocalClientOptions(std::uint16_t port, std::string bucket, std::string key,
+                                     std::string secret) {
+  s3::ClientOptions o;
+  o.endpoint = http::Url::Parse("http://127.0.0.1:" + std::to_string(port)).value();
+  o.bucket = std::move(bucket);
+  o.credentials = s3::StaticCredentials({std::move(key), std::move(secret), ""});
+  o.request_timeout = std::chrono::milliseconds(30'000);
+  return o;
+}
+
+// The project's simulator: strict SigV4, the behaviour the engine expects
+// from S3. Runs with 1 MiB minimum parts so multipart cases are quick.
+class S3SimFixture final : public BackendFixture {
+ public:
+  std::string name() const override { return "s3sim"; }
+
+  Status Start(boost::asio::io_context& ioc) override {
+    std::string port_file = dir_.path() + "/port";
+    testing::SpawnOptions so;
+    so.argv = {FERRY_S3SIM_PATH,    "--listen",        "127.0.0.1:0",
+               "--port-file",       port_file,         "--access-key",
+               "conformance",       "--secret-key",    "conformance-secret",
+               "--bucket",          "conformance",     "--bucket",
+               "conformance-other", "--min-part-size", std::to_string(kMiB)};
+    so.echo_stdout = ServerLogsWanted();
+    FERRY_ASSIGN_OR_RETURN(proc_, Process::Spawn(std::move(so)));
+    FERRY_ASSIGN_OR_RETURN(port_, proc_->WaitForPortFile(port_file, kStartTimeout));
+    FERRY_ASSIGN_OR_RETURN(
+        auto client, s3::Client::Create(ioc.get_executor(),
+                                        LocalClientOptions(port_, "conformance", "conformance",
+                                                           "conformance-secret")));
+    storage::Capabilities caps = storage::AwsS3Capabilities();
+    caps.min_part_size = kMiB;
+    backend_ = storage::MakeS3Backend(client, caps);
+    // The second bucket shares the first one's connections.
+    storage::S3BackendOptions other;
+    other.client =
+        LocalClientOptions(port_, "conformance-other", "conformance", "conformance-secret");
+    other.capabilities = caps;
+    FERRY_ASSIGN_OR_RETURN(other_, storage::OpenS3Backend(client->http_client(), other));
+    return Status::Ok();
+  }
+
+  std::shared_ptr<storage::Backend> backend() const override { return backend_; }
+  std::shared_ptr<storage::Backend> other_bucket() const override { return other_; }
+  Status Healthy() override { return ProcessHealth(proc_.get()); }
+  std::uint64_t fast_part_size() const override { return kMiB; }
+  const Deviations& deviations() const override { return dev_; }
+  std::string Describe() const override {
+    return "s3sim pid " + std::to_string(proc_ ? proc_->pid() : 0) +
+           " on 127.0.0.1:" + std::to_string(port_);
+  }
+
+ private:
+  TempDir dir_{"ferry-s3sim"};
+  std::unique_ptr<Process> proc_;
+  std::uint16_t port_ = 0;
+  std::shared_ptr<storage::Backend> backend_;
+  std::shared_ptr<storage::Backend> other_;
+  Deviations dev_;
+};
+
+class FileFixture final : public BackendFixture {
+ public:
+  std::string name() const override { return "file"; }
+  Status Start(boost::asio::io_context& ioc) override {
+    storage::FileBackendOptions o;
+    o.root = dir_.path();
+    o.min_part_size = kMiB;  // like s3sim: keeps multipart cases quick
+    FERRY_ASSIGN_OR_RETURN(backend_, storage::OpenFileBackend(ioc.get_executor(), o));
+    return Status::Ok();
+  }
+  std::shared_ptr<storage::Backend> backend() const override { return backend_; }
+  std::uint64_t fast_part_size() const override {
+    return std::max<std::uint64_t>(kMiB, backend_->capabilities().min_part_size);
+  }
+  const Deviations& deviations() const override { return dev_; }
+  std::string Describe() const override { return "file backend in " + dir_.path(); }
+
+ private:
+  TempDir dir_{"ferry-file-backend"};
+  std::shared_ptr<storage::Backend> backend_;
+  Deviations dev_;
+};
+
+// s3rver 3.7 (node, from tools/npm). Its deviations from S3, found by this
+// suite and by reading its source (lib/routes.js, controllers, stores):
+// no V4 signature check (any well-formed signature with access key S3RVER
+// passes); If-Match ignored on GET/HEAD; HEAD ?partNumber ignored; multipart
+// ETag = MD5 of the whole object; ListParts, ListMultipartUploads,
+// AbortMultipartUpload and UploadPartCopy not implemented; upload ids never
+// checked; copy source decoded with decodeURI; "bytes=0-0" serves the whole
+// object; DeleteObjects races on emptied folders (500); keys stored as normalised
+// file paths (one path component per key segment, 255-byte name limit);
+// delimiter listings skip prefixes more than one level down.
+class S3rverFixture final : public BackendFixture {
+ public:
+  S3rverFixture() {
+    dev_.multipart_etag_is_whole_md5 = true;
+    dev_.common_prefixes_one_level_only = true;
+    dev_.list_parts = false;
+    dev_.list_uploads = false;
+    dev_.abort_upload = false;
+    dev_.checks_upload_id = false;
+    dev_.upload_part_copy = false;
+    dev_.copy_source_decode_uri = true;
+    dev_.keys_are_normalised_paths = true;
+    dev_.max_key_component = 255 - 20;  // the store appends "._S3rver_object"
+    dev_.delete_batch_may_race = true;
+    dev_.rejects_empty_key_segments = true;
+    dev_.ignores_range_ending_at_zero = true;
+  }
+  std::string name() const override { return "s3rver"; }
+
+  Status Start(boost::asio::io_context& ioc) override {
+    std::string s3rver = std::string(FERRY_SOURCE_DIR) + "/tools/npm/node_modules/.bin/s3rver";
+    testing::SpawnOptions so;
+    // The script starts with "#!/usr/bin/env node": node must be on PATH
+    // (scripts/bootstrap installs it).
+    so.argv = {s3rver, "-d", dir_.path(), "-a", "127.0.0.1", "-p", "0"};
+    // s3rver 3.7 encrypts continuation tokens with single DES, which Node 17+
+    // (OpenSSL 3) only offers from the legacy provider: without it every
+    // truncated listing page is a 500.
+    so.env = {{"NODE_OPTIONS", "--openssl-legacy-provider"}};
+    if (ServerLogsWanted()) {
+      so.echo_stdout = true;
+    } else {
+      so.argv.push_back("--silent");
+    }
+    auto proc = Process::Spawn(std::move(so));
+    if (!proc.ok()) {
+      return proc.status().Annotate(
+          "s3rver is required for the conformance suite (run scripts/bootstrap)");
+    }
+    proc_ = std::move(proc).value();
+    // --silent hides request logs but not the banner with the bound port.
+    FERRY_ASSIGN_OR_RETURN(port_,
+                           proc_->WaitForListeningLine("S3rver listening on", kStartTimeout));
+    // The fixed S3RVER/S3RVER pair is the only account s3rver knows.
+    auto client = s3::Client::Create(ioc.get_executor(),
+                                     LocalClientOptions(port_, "conformance", "S3RVER", "S3RVER"));
+    FERRY_RETURN_IF_ERROR(client.status());
+    FERRY_RETURN_IF_ERROR(testing::RunTask(ioc, (*client)->CreateBucket(), seconds(30)));
+    storage::Capabilities caps = storage::AwsS3Capabilities();
+    caps.head_part_number = false;
+    caps.conditional_get = false;
+    caps.cross_bucket_copy = true;
+    backend_ = storage::MakeS3Backend(*client, caps);
+    auto other =
+        s3::Client::Create((*client)->http_client(),
+                           LocalClientOptions(port_, "conformance-other", "S3RVER", "S3RVER"));
+    FERRY_RETURN_IF_ERROR(other.status());
+    FERRY_RETURN_IF_ERROR(testing::RunTask(ioc, (*other)->CreateBucket(), seconds(30)));
+    other_ = storage::MakeS3Backend(*other, caps);
+    return Status::Ok();
+  }
+
+  std::shared_ptr<storage::Backend> backend() const override { return backend_; }
+  std::shared_ptr<storage::Backend> other_bucket() const override { return other_; }
+  Status Healthy() override { return ProcessHealth(proc_.get()); }
+  std::uint64_t fast_part_size() const override { return 5 * kMiB; }
+  const Deviations& deviations() const override { return dev_; }
+  std::string Describe() const override {
+    return "s3rver pid " + std::to_string(proc_ ? proc_->pid() : 0) +
+           " on 127.0.0.1:" + std::to_string(port_);
+  }
+
+ private:
+  TempDir dir_{"ferry-s3rver"};
+  std::unique_ptr<Process> proc_;
+  std::uint16_t port_ = 0;
+  std::shared_ptr<storage::Backend> backend_;
+  std::shared_ptr<storage::Backend> other_;
+  Deviations dev_;
+};
+
+std::optional<std::string> Env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::string(v);
+}
+
+bool ExternalConfigured() {
+  for (const char* n : {"FERRY_S3_ENDPOINT", "FERRY_S3_REGION", "FERRY_S3_ACCESS_KEY",
+                        "FERRY_S3_SECRET_KEY", "FERRY_S3_BUCKET"}) {
+    if (!Env(n)) return false;
+  }
+  return true;
+}
+
+// A real endpoint (AWS or otherwise), assumed to behave like AWS S3. The
+// suite writes only under RunPrefix() and deletes what it wrote.
+class ExternalFixture final : public BackendFixture {
+ public:
+  std::string name() const override { return "external"; }
+  Status Start(boost::asio::io_context& ioc) override {
+    storage::S3BackendOptions o;
+    FERRY_ASSIGN_OR_RETURN(o.client.endpoint, http::Url::Parse(*Env("FERRY_S3_ENDPOINT")));
+    o.client.region = *Env("FERRY_S3_REGION");
+    o.client.bucket = *Env("FERRY_S3_BUCKET");
+    o.client.credentials =
+        s3::StaticCredentials({*Env("FERRY_S3_ACCESS_KEY"), *Env("FERRY_S3_SECRET_KEY"), ""});
+    describe_ = o.client.endpoint.ToString() + "/" + o.client.bucket;
+    FERRY_ASSIGN_OR_RETURN(backend_, storage::OpenS3Backend(ioc.get_executor(), std::move(o)));
+    return Status::Ok();
+  }
+  std::shared_ptr<storage::Backend> backend() const override { return backend_; }
+  std::uint64_t fast_part_size() const override { return 5 * kMiB; }
+  const Deviations& deviations() const override { return dev_; }
+  std::string Describe() const override { return "external " + describe_; }
+
+ private:
+  std::string describe_;
+  std::shared_ptr<storage::Backend> backend_;
+  Deviations dev_;
+};
+
+struct Registry {
+  std::map<std::string, std::unique_ptr<BackendFixture>, std::less<>> started;
+  std::map<std::string, Status, std::less<>> failed;
+};
+
+Registry& GetRegistry() {
+  static Registry r;
+  return r;
+}
+
+// Stops every server when the test binary is done.
+class FixtureEnvironment final : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    GetRegistry().started.clear();
+    GetRegistry().failed.clear();
+  }
+};
+
+[[maybe_unused]] const auto* const kEnvironment =
+    ::testing::AddGlobalTestEnvironment(new FixtureEnvironment);
+
+std::unique_ptr<BackendFixture> MakeFixture(std::string_view name) {
+  if (name == "s3sim") return std::make_unique<S3SimFixture>();
+  if (name == "file") return std::make_unique<FileFixture>();
+  if (name == "s3rver") return std::make_unique<S3rverFixture>();
+  if (name == "external") return std::make_unique<ExternalFixture>();
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> FixtureNames() {
+  std::vector<std::string> names = {"s3sim", "file", "s3rver"};
+  if (ExternalConfigured()) names.push_back("external");
+  return names;
+}
+
+boost::asio::io_context& SharedIoContext() {
+  static boost::asio::io_context ioc;
+  return ioc;
+}
+
+Result<BackendFixture*> GetFixture(std::string_view name) {
+  Registry& r = GetRegistry();
+  if (auto it = r.started.find(name); it != r.started.end()) return it->second.get();
+  if (auto it = r.failed.find(name); it != r.failed.end()) return it->second;
+  auto fixture = MakeFixture(name);
+  if (!fixture) {
+    return Status::Error(ErrorClass::kInvalidArgument, "no fixture " + std::string(name));
+  }
+  Status s = fixture->Start(SharedIoContext());
+  if (!s.ok()) {
+    s = s.Annotate("starting fixture " + std::string(name));
+    r.failed.emplace(std::string(name), s);
+    return s;
+  }
+  BackendFixture* raw = fixture.get();
+  r.started.emplace(std::string(name), std::move(fixture));
+  return raw;
+}
+
+const std::string& RunPrefix() {
+  static const std::string prefix = "ferry-conformance-" + testing::RandomHex(12) + "/";
+  return prefix;
+}
+
+}  // namespace ferry::conformance

@@ -234,6 +234,18 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     co_return RetryableAt("completed ETag " + landed_etag + " differs from the parts' " + expected,
                         req.dst_key);
   }
+  // With a mirrored layout equal ETags are the end-to-end check: a part read
+  // corrupted in transit uploads "correctly" (its MD5 matches what we sent)
+  // and only shows here. kPrecondition makes Copy start the object over.
+  if (layout.mirrored && dst.capabilities().etag_is_md5 &&
+      req.src.backend->capabilities().etag_is_md5 && landed_etag != out.src_etag) {
+    ErrorInfo e;
+    e.error_class = ErrorClass::kPrecondition;
+    e.message = "replica ETag " + landed_etag + " differs from the source ETag " + out.src_etag +
+                " despite the mirrored part layout (bytes corrupted in transit)";
+    e.key = req.dst_key;
+    co_return Status(std::move(e));
+  }
   out.action = CopyAction::kMultipart;
   out.dst_etag = landed_etag;
   out.parts = layout.parts;

@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/config/config.h"
+#include "engine/daemon/daemon.h"
 #include "engine/sync/pass.h"
 #include "protocols/base/status.h"
 #include "sim/admin_client.h"
@@ -106,6 +107,9 @@ class IntegrationTest : public ::testing::Test {
   // Runs one pass in-process (engine::Daemon); returns ferryd's exit code
   // and fills `reports`.
   int RunOnce(const ConfigOptions& o, std::vector<engine::PassReport>* reports = nullptr);
+  // Runs the ferryd binary with --once on `config`; its exit code (-1 when
+  // it did not exit normally within `timeout`).
+  int RunFerrydOnce(const std::string& config, std::chrono::seconds timeout);
   // The manifest's RouteState of the only target, opened after the daemon
   // closed it: `fn` runs while it is open.
   void WithRouteState(const ConfigOptions& o,
@@ -141,6 +145,11 @@ class IntegrationTest : public ::testing::Test {
 };
 
 std::string RandomBytes(std::uint64_t size, std::uint64_t seed);
+
+// ferryd --config `config` --once as a child process.
+std::unique_ptr<testing::Process> StartFerryd(const std::string& config);
+// Waits for the child to exit; false on timeout.
+bool WaitExit(testing::Process& p, std::chrono::steady_clock::duration timeout);
 
 // Log helpers: writes are PutObject, CreateMultipartUpload, UploadPart,
 // CompleteMultipartUpload, CopyObject, UploadPartCopy.

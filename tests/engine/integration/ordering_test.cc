@@ -76,6 +76,10 @@ TEST_F(OrderingTest, UnitWithPermanentlyFailingTarballNeverGetsItsMarker) {
   EXPECT_FALSE(dst.count("backups/nightly-2/nightly-2.tar.gz"));
   EXPECT_TRUE(dst.count("backups/nightly-2/nightly-2-logs.gz"));
 
+  // The ferryd binary says the same with its exit status.
+  EXPECT_EQ(RunFerrydOnce(WriteConfig(o), std::chrono::seconds(50)), engine::kExitMismatch);
+  EXPECT_TRUE(Filter(dst_.Log(), "", "backups/nightly-2/velero-backup.json").empty());
+
   // Once the fault is gone, a second pass completes the unit, marker last.
   ASSERT_TRUE(dst_.admin().ClearFaults().ok());
   const std::uint64_t seq = dst_.LastSeq();

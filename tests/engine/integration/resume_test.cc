@@ -8,9 +8,6 @@
 
 #include "tests/engine/integration/harness.h"
 
-#ifndef FERRY_FERRYD_PATH
-#error "FERRY_FERRYD_PATH must be defined by the build"
-#endif
 
 namespace ferry::integration {
 namespace {
@@ -23,26 +20,6 @@ constexpr std::uint64_t kSize = 1ull << 30;
 constexpr std::uint64_t kPart = 16 * kMiB;
 constexpr std::uint64_t kParts = kSize / kPart;  // 64
 constexpr int kInFlight = 4;
-
-std::unique_ptr<testing::Process> StartFerryd(const std::string& config) {
-  testing::SpawnOptions so;
-  so.argv = {FERRY_FERRYD_PATH, "--config", config, "--once"};
-  auto p = testing::Process::Spawn(std::move(so));
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
-  if (!p.ok()) return nullptr;
-  (*p)->DrainStdout();
-  return std::move(*p);
-}
-
-// Waits for the child to exit; false on timeout.
-bool WaitExit(testing::Process& p, std::chrono::steady_clock::duration timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (p.Running()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
 
 std::uint64_t SuccessfulParts(Region& r) {
   std::uint64_t n = 0;

@@ -4,6 +4,10 @@
 
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "tests/support/run.h"
 
 namespace ferry::engine {

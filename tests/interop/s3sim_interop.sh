@@ -9,7 +9,10 @@
 set -euo pipefail
 
 S3SIM=${1:?usage: $0 /path/to/s3sim}
-command -v aws >/dev/null || { echo "FAIL: aws not found"; exit 1; }
+# awscli v2 from Debian (a pip-installed v1 earlier in PATH must not stand in).
+AWS=${FERRY_AWSCLI:-/usr/bin/aws}
+[ -x "$AWS" ] || { echo "FAIL: $AWS not found (scripts/bootstrap installs awscli)"; exit 1; }
+"$AWS" --version 2>&1 | grep -q '^aws-cli/2' || { echo "FAIL: $AWS is not awscli v2"; exit 1; }
 command -v rclone >/dev/null || { echo "FAIL: rclone not found"; exit 1; }
 
 work=$(mktemp -d)
@@ -47,7 +50,7 @@ s3 =
   addressing_style = path
 CFG
 : >"$AWS_SHARED_CREDENTIALS_FILE"
-aws_() { timeout 120 aws --endpoint-url "$endpoint" "$@"; }
+aws_() { timeout 120 "$AWS" --endpoint-url "$endpoint" "$@"; }
 
 export RCLONE_CONFIG="$work/rclone.conf"
 : >"$RCLONE_CONFIG"
@@ -119,7 +122,7 @@ aws_ s3 cp --only-show-errors s3://interop/rclone/big.bin "$work/big.cross2" || 
 cmp "$work/big" "$work/big.cross2" || fail "awscli read of the rclone upload differs"
 
 step "wrong secret is refused"
-if out=$(AWS_SECRET_ACCESS_KEY=not-the-secret timeout 60 aws --endpoint-url "$endpoint" s3api list-objects-v2 --bucket interop 2>&1); then
+if out=$(AWS_SECRET_ACCESS_KEY=not-the-secret timeout 60 "$AWS" --endpoint-url "$endpoint" s3api list-objects-v2 --bucket interop 2>&1); then
   fail "wrong secret was accepted"
 fi
 echo "$out"

@@ -91,6 +91,7 @@ struct CapabilityOverrides {
   std::optional<bool> list_common_prefixes;
   std::optional<bool> head_part_number;
   std::optional<bool> cross_bucket_copy;
+  std::optional<bool> etag_is_md5;
   std::optional<bool> checksum_crc32c;
   std::optional<std::uint64_t> min_part_size;
   std::optional<int> max_parts;

@@ -82,6 +82,7 @@ void WriteEndpoint(Writer& w, const Endpoint& ep) {
       w.Line(3, "list_common_prefixes", Bool(*cap.list_common_prefixes));
     if (cap.head_part_number) w.Line(3, "head_part_number", Bool(*cap.head_part_number));
     if (cap.cross_bucket_copy) w.Line(3, "cross_bucket_copy", Bool(*cap.cross_bucket_copy));
+    if (cap.etag_is_md5) w.Line(3, "etag_is_md5", Bool(*cap.etag_is_md5));
     if (cap.checksum_crc32c) w.Line(3, "checksum_crc32c", Bool(*cap.checksum_crc32c));
     if (cap.min_part_size) w.Line(3, "min_part_size", FormatSize(*cap.min_part_size));
     if (cap.max_parts) w.Line(3, "max_parts", std::to_string(*cap.max_parts));

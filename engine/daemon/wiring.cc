@@ -29,6 +29,7 @@ storage::Capabilities MakeCapabilities(const config::CapabilityOverrides& o) {
   if (o.list_common_prefixes) caps.list_common_prefixes = *o.list_common_prefixes;
   if (o.head_part_number) caps.head_part_number = *o.head_part_number;
   if (o.cross_bucket_copy) caps.cross_bucket_copy = *o.cross_bucket_copy;
+  if (o.etag_is_md5) caps.etag_is_md5 = *o.etag_is_md5;
   if (o.checksum_crc32c) caps.checksum_crc32c = *o.checksum_crc32c;
   if (o.min_part_size) caps.min_part_size = *o.min_part_size;
   if (o.max_parts) caps.max_parts = *o.max_parts;

@@ -171,7 +171,10 @@ io::Task<Result<CopyOutcome>> ObjectCopier::ServerCopy(const CopyRequest& req, C
                            " bytes, expected " + std::to_string(out.size),
                        req.dst_key);
   }
-  if (IsPlainMd5(out.src_etag) && landed.etag != out.src_etag) {
+  // Only where both ends use MD5 ETags does a plain-MD5 source ETag predict
+  // the replica's.
+  if (dst.capabilities().etag_is_md5 && req.src.backend->capabilities().etag_is_md5 &&
+      IsPlainMd5(out.src_etag) && landed.etag != out.src_etag) {
     co_return RetryableAt("server-side copy ETag " + landed.etag + " differs from source " +
                            out.src_etag,
                        req.dst_key);

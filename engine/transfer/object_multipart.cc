@@ -221,7 +221,9 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     landed_etag = completed->etag;
   } else if (completed.status().Is(ErrorClass::kNotFound)) {
     // A retried Complete whose first attempt succeeded: the upload is gone.
-    // Accept only if the object now has exactly the expected ETag.
+    // Accept only if the object now has exactly the expected ETag. Without
+    // MD5-based ETags at the destination nothing confirms it: fail, and the
+    // object is copied again.
     auto h = co_await WithRetry(settings_.retry, *req.dst.pacer,
                                 [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
     if (!h.ok() || h->etag != expected) co_return completed.status();

@@ -140,7 +140,8 @@ endpoints:
     max_connections: 1024
     payload_signing: signed
     capabilities: {list_common_prefixes: false, head_part_number: false, cross_bucket_copy: true,
-                   checksum_crc32c: true, min_part_size: 5MB, max_parts: 1000}
+                   etag_is_md5: false, checksum_crc32c: true, min_part_size: 5MB,
+                   max_parts: 1000}
 routes:
   - name: r_1-x
     source: {endpoint: a, bucket: src, prefix: "kopia/ns/"}
@@ -174,6 +175,7 @@ transfer:
   EXPECT_EQ(a.capabilities.min_part_size, 5'000'000u);
   EXPECT_EQ(a.capabilities.max_parts, 1000);
   EXPECT_EQ(a.capabilities.cross_bucket_copy, true);
+  EXPECT_EQ(a.capabilities.etag_is_md5, false);
   const Route& r = c.routes[0];
   EXPECT_EQ(r.layout, Layout::kKopia);
   EXPECT_EQ(r.deletion.policy, DeletePolicy::kMirrorNow);
@@ -227,7 +229,7 @@ TEST(Config, RedactedHidesSecretsAndParsesBack) {
   dr:
     url: https://s3.eu-west-1.amazonaws.com
     credentials: {file: /credentials/cloud, profile: dr}
-    capabilities: {max_parts: 500}
+    capabilities: {max_parts: 500, etag_is_md5: false}
 routes:
   - name: r
     source: {endpoint: inline, bucket: src, prefix: "we\"ird \\ ü\t/"}
@@ -248,6 +250,7 @@ routes:
   EXPECT_EQ(again.routes[0].source.prefix, "we\"ird \\ ü\t/");
   EXPECT_DOUBLE_EQ(again.routes[0].deletion.max_fraction, 0.3);
   EXPECT_EQ(again.endpoints[1].capabilities.max_parts, 500);
+  EXPECT_EQ(again.endpoints[1].capabilities.etag_is_md5, false);
   EXPECT_EQ(again.endpoints[0].credentials.secret_access_key, "***");
 }
 

@@ -82,6 +82,17 @@ ObjectRecord ToRecord(const ObjectState& s) {
   return r;
 }
 
+JournalUpload ToJournal(const manifest::UploadRecord& u) {
+  JournalUpload j;
+  j.upload_id = u.upload_id;
+  j.source_etag = u.source_etag;
+  j.size = u.size;
+  j.part_size = u.part_size;
+  j.started_ms = u.started_ms;
+  for (const auto& [n, p] : u.parts) j.parts[static_cast<int>(n)] = {p.etag, p.size, p.xxh3};
+  return j;
+}
+
 class ManifestState final : public RouteState {
  public:
   ManifestState(manifest::Manifest& m, manifest::Scope scope, std::string dest_prefix)
@@ -104,6 +115,14 @@ class ManifestState final : public RouteState {
       return fn(std::string(key), FromRecord(r));
     });
   }
+  Status ForEachUpload(
+      const std::function<bool(const std::string&, const JournalUpload&)>& fn) override {
+    return m_.ForEachUpload(
+        [&](const manifest::Scope& scope, std::string_view key, const manifest::UploadRecord& u) {
+          if (!(scope == scope_)) return true;
+          return fn(std::string(key), ToJournal(u));
+        });
+  }
   std::optional<std::string> GetMeta(const std::string& name) override {
     auto r = m_.GetMeta(MetaName(name));
     if (!r.ok()) return std::nullopt;
@@ -117,15 +136,7 @@ class ManifestState final : public RouteState {
   std::optional<JournalUpload> FindUpload(const std::string& dst_key) override {
     auto r = m_.GetUpload(scope_, dst_key);
     if (!r.ok() || !*r) return std::nullopt;
-    const manifest::UploadRecord& u = **r;
-    JournalUpload j;
-    j.upload_id = u.upload_id;
-    j.source_etag = u.source_etag;
-    j.size = u.size;
-    j.part_size = u.part_size;
-    j.started_ms = u.started_ms;
-    for (const auto& [n, p] : u.parts) j.parts[static_cast<int>(n)] = {p.etag, p.size, p.xxh3};
-    return j;
+    return ToJournal(**r);
   }
   Status BeginUpload(const std::string& dst_key, const JournalUpload& j) override {
     manifest::UploadRecord u;

@@ -48,6 +48,7 @@ std::string PassReport::Summary() const {
     << server_copies << " server-side), " << skipped << " already present, " << failed
     << " failed, " << held_back << " held back, " << extra << " extra at destination, "
     << deleted << " deleted, " << deletes_waiting << " awaiting grace";
+  if (stale_uploads_aborted > 0) o << ", " << stale_uploads_aborted << " stale uploads aborted";
   if (deletes_paused) o << ", DELETES PAUSED by the mass-delete guard";
   if (!source_listing_complete) o << ", source listing INCOMPLETE";
   if (!destination_listing_complete) o << ", destination listing INCOMPLETE";
@@ -224,13 +225,17 @@ io::Task<PassReport> Pass::Run() {
   co_await shared->tracker->Drain();
 
   PassReport report;
+  std::set<std::string> resumable;
   {
     std::lock_guard lock(shared->mu);
+    resumable = shared->resumable;
     shared->report.source_listing_complete = src_ok && src.complete();
     shared->report.destination_listing_complete = dst_ok && dst.complete();
     shared->report.held_back = shared->tracker->held_back();
     report = shared->report;
   }
+  // Only when the planner saw every source object (nothing broke off early).
+  if (report.source_listing_complete) co_await AbortStaleUploads(resumable, report);
   if (report.source_listing_complete && report.destination_listing_complete) {
     if (candidates_capped) {
       report.errors.push_back("more than " + std::to_string(settings_.max_delete_candidates) +

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,7 @@ struct PassReport {
   std::uint64_t extra = 0;          // at the destination, not at the source
   std::uint64_t deleted = 0;
   std::uint64_t deletes_waiting = 0;  // within the grace period
+  std::uint64_t stale_uploads_aborted = 0;  // ours, no longer needed
   bool deletes_paused = false;        // mass-delete guard tripped
   std::vector<std::string> errors;    // first few, for the summary
 
@@ -111,6 +113,7 @@ class Pass {
  private:
   io::Task<void> RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item);
   io::Task<void> RunDeletes(std::vector<std::string> candidates, PassReport& report);
+  io::Task<void> AbortStaleUploads(const std::set<std::string>& resumable, PassReport& report);
 
   PassSettings settings_;
   SourceSide source_;

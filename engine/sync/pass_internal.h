@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "engine/sync/pass.h"
 #include "engine/sync/unit_tracker.h"
@@ -27,6 +28,9 @@ struct PassShared {
   PassReport report;                                        // GUARDED_BY(mu)
   std::map<std::uint64_t, std::shared_ptr<PassItem>> items;  // GUARDED_BY(mu)
   std::unique_ptr<UnitTracker> tracker;
+  // Destination keys whose copy failed this pass: their journaled uploads
+  // are resumed next pass. Every other journaled upload is stale.
+  std::set<std::string> resumable;                          // GUARDED_BY(mu)
 };
 
 }  // namespace ferry::engine

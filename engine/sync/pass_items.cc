@@ -88,11 +88,43 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
   (void)dest_.state->Put(item->rel_key, st);
   if (observer_) observer_->OnFailed(dest_.id, item->rel_key, r.status());
   std::lock_guard lock(shared->mu);
+  shared->resumable.insert(req.dst_key);
   shared->report.failed++;
   if (shared->report.errors.size() < kMaxReportedErrors) {
     shared->report.errors.push_back(r.status().ToString());
   }
   item->state = st;
+}
+
+io::Task<void> Pass::AbortStaleUploads(const std::set<std::string>& resumable,
+                                        PassReport& report) {
+  // After a pass whose source listing was complete, every object that needed
+  // copying has run: a copy that finished removed its journaled upload, one
+  // that failed keeps it for the next pass (`resumable`). Any other upload
+  // of ours (object replicated another way, changed, or gone from the
+  // source) will never be resumed: abort it so no parts linger.
+  std::vector<std::pair<std::string, std::string>> stale;  // dst key, upload id
+  Status scan = dest_.state->ForEachUpload([&](const std::string& dst_key,
+                                                const JournalUpload& u) {
+    if (!resumable.count(dst_key)) stale.emplace_back(dst_key, u.upload_id);
+    return true;
+  });
+  if (!scan.ok()) {
+    report.errors.push_back(scan.Annotate("listing journaled uploads").ToString());
+    co_return;
+  }
+  for (const auto& [key, upload_id] : stale) {
+    Status aborted = co_await WithRetry(settings_.retry, *dest_.pacer, [&]() {
+      return dest_.backend->AbortMultipart(key, upload_id);
+    });
+    if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) {
+      if (report.errors.size() < kMaxReportedErrors) {
+        report.errors.push_back(aborted.Annotate("aborting stale upload").ToString());
+      }
+      continue;
+    }
+    if (dest_.state->EndUpload(key).ok()) report.stale_uploads_aborted++;
+  }
 }
 
 io::Task<void> Pass::RunDeletes(std::vector<std::string> candidates, PassReport& report) {

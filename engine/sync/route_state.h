@@ -46,6 +46,10 @@ class RouteState : public TransferJournal {
   virtual Status AddContent(const std::string& content_id, const std::string& dst_key) = 0;
   // Visits every record in key order until `fn` returns false.
   virtual Status Scan(const std::function<bool(const std::string&, const ObjectState&)>& fn) = 0;
+  // Visits every journaled (open) multipart upload of this destination, by
+  // destination key, until `fn` returns false.
+  virtual Status ForEachUpload(
+      const std::function<bool(const std::string& dst_key, const JournalUpload&)>& fn) = 0;
   // Small named values for this (route, destination): watermarks, approvals.
   virtual std::optional<std::string> GetMeta(const std::string& name) = 0;
   virtual Status PutMeta(const std::string& name, const std::string& value) = 0;

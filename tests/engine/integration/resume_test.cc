@@ -90,5 +90,60 @@ TEST_F(ResumeTest, KilledMidUploadResumesAndResendsOnlyTheRemainder) {
   EXPECT_EQ(head->etag, src.etag);  // same 64 part MD5s: byte-identical
 }
 
+TEST_F(ResumeTest, AnUploadThatWillNeverResumeIsAborted) {
+  // Killed mid-upload, then the object disappears from the source: the next
+  // pass must not leave the orphaned upload's parts at the destination.
+  ASSERT_NO_FATAL_FAILURE(StartRegions({}, {"--bandwidth", std::to_string(48 * kMiB)}));
+  Written src = SyntheticSource("big/gone.img", kSize / 4, 7, kPart);
+  ConfigOptions o;
+  o.layout = "plain";
+  o.part_size = "16MiB";
+  o.multipart_threshold = "16MiB";
+  o.parts_in_flight = kInFlight;
+  o.payload_signing = "unsigned";
+  const std::string config = WriteConfig(o);
+
+  auto first = StartFerryd(config);
+  ASSERT_TRUE(first);
+  auto deadline = std::chrono::steady_clock::now() + seconds(40);
+  while (dst_.Requests("UploadPart") < 2) {
+    ASSERT_TRUE(first->Running()) << "ferryd exited before the kill";
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no part reached the destination";
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_EQ(::kill(first->pid(), SIGKILL), 0);
+  ASSERT_TRUE(WaitExit(*first, seconds(10)));
+  auto settled = std::chrono::steady_clock::now() + seconds(5);
+  while (dst_.Stats().value("open_connections", 0) > 0 &&
+         std::chrono::steady_clock::now() < settled) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  auto open = testing::RunTask(ioc_, dst_backend_->ListUploads(""));
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_EQ(open->size(), 1u) << "the killed copy should have left one open upload";
+
+  ASSERT_TRUE(testing::RunTask(ioc_, src_backend_->Delete("big/gone.img")).ok());
+  storage::HeadOptions h;
+  ASSERT_TRUE(testing::RunTask(ioc_, src_backend_->Head("big/gone.img", h))
+                  .status()
+                  .Is(ErrorClass::kNotFound))
+      << "the source still has the object";
+  const std::uint64_t seq = dst_.LastSeq();
+  auto second = StartFerryd(config);
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(WaitExit(*second, seconds(30)));
+  ASSERT_TRUE(WIFEXITED(second->wait_status()));
+  EXPECT_EQ(WEXITSTATUS(second->wait_status()), 0);
+
+  auto after = dst_.Log(seq);
+  EXPECT_EQ(Filter(after, "AbortMultipartUpload").size(), 1u);
+  EXPECT_TRUE(Filter(after, "UploadPart").empty());
+  open = testing::RunTask(ioc_, dst_backend_->ListUploads(""));
+  ASSERT_TRUE(open.ok());
+  EXPECT_TRUE(open->empty()) << "orphaned upload still open";
+  EXPECT_TRUE(ListAll(*dst_backend_).empty());
+  (void)src;
+}
+
 }  // namespace
 }  // namespace ferry::integration

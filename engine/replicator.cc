@@ -24,6 +24,12 @@ io::Task<std::vector<PassReport>> Replicator::RunPass(
   co_return reports;
 }
 
+io::Task<PassReport> Replicator::RunTarget(const PassSettings& settings, const SourceSide& source,
+                                           const DestinationSide& dest, PassObserver* observer) {
+  Pass pass(settings, source, dest, copier_, in_flight_, observer);
+  co_return co_await pass.Run();
+}
+
 void Replicator::Cancel() {
   pool_.Close();
   in_flight_.Close();

@@ -34,6 +34,9 @@ class Replicator {
   // Reconciles every target (concurrently); one report per target.
   io::Task<std::vector<PassReport>> RunPass(const std::vector<ReplicatorTarget>& targets,
                                             PassObserver* observer);
+  // One pass of one target with the shared machinery (the daemon's loops).
+  io::Task<PassReport> RunTarget(const PassSettings& settings, const SourceSide& source,
+                                 const DestinationSide& dest, PassObserver* observer);
   // Stops waiting transfers (shutdown); running requests end at their deadlines.
   void Cancel();
 

@@ -122,6 +122,13 @@ SimResponse HandleAdmin(Services& svc, const SimRequest& req, const std::string&
       if (!st.ok()) return Error(400, st.error().code + ": " + st.error().message);
       return Json(200, {{"created", in["name"]}});
     }
+    if (what == "keys" && req.method == "POST") {
+      std::string ak = in.at("access_key").get<std::string>();
+      std::string sk = in.at("secret_key").get<std::string>();
+      if (ak.empty() || sk.empty()) return Error(400, "access_key and secret_key must not be empty");
+      svc.keys.Set(std::move(ak), std::move(sk));
+      return Json(200, {{"ok", true}});  // the secret is never echoed
+    }
     if (what == "reset-stats" && req.method == "POST") {
       svc.stats.Reset();
       return Json(200, {{"ok", true}});

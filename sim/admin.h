@@ -13,6 +13,9 @@
 //                                    "count":N, "size":S, "seed":X, "part_size":Z}
 //                                    → {"objects":[{"key","size","etag"}]}
 //   POST /_sim/buckets               {"name":B}: creates a bucket
+//   POST /_sim/keys                  {"access_key":A, "secret_key":S}: requests
+//                                    must now be signed with this pair (the old
+//                                    one gets 403 InvalidAccessKeyId)
 //   POST /_sim/reset-stats           zeroes the counters (the request log keeps
 //                                    its sequence: read it with ?since=)
 // Answers are JSON; errors are {"error": "..."} with 400/404.

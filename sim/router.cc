@@ -166,8 +166,9 @@ io::Task<Outcome> HandleS3(Services& svc, const SimRequest& req, BodyReader& raw
     co_return out;
   }
 
-  AuthConfig auth_cfg{svc.config.access_key, svc.config.secret_key, svc.config.region,
-                      svc.config.max_clock_skew};
+  // (no structured binding: this is a coroutine, see STYLE/GCC 12 notes)
+  std::pair<std::string, std::string> keys = svc.keys.Get();
+  AuthConfig auth_cfg{keys.first, keys.second, svc.config.region, svc.config.max_clock_skew};
   auto auth = Authenticate(req, auth_cfg, Clock::now());
   if (!auth.ok()) {
     fail(auth.status());

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "sim/config.h"
 #include "sim/faults.h"
@@ -33,12 +35,35 @@ class EventSink {
   virtual void Publish(ObjectEvent e) = 0;
 };
 
+// The key pair requests must be signed with; POST /_sim/keys replaces it
+// (credential rotation tests). Thread-safe.
+class KeyPair {
+ public:
+  KeyPair(std::string access_key, std::string secret_key)
+      : access_key_(std::move(access_key)), secret_key_(std::move(secret_key)) {}
+  std::pair<std::string, std::string> Get() const {
+    std::lock_guard lock(mu_);
+    return {access_key_, secret_key_};
+  }
+  void Set(std::string access_key, std::string secret_key) {
+    std::lock_guard lock(mu_);
+    access_key_ = std::move(access_key);
+    secret_key_ = std::move(secret_key);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string access_key_;  // GUARDED_BY(mu_)
+  std::string secret_key_;  // GUARDED_BY(mu_)
+};
+
 struct Services {
   Services(SimConfig cfg, std::unique_ptr<BlobFactory> blobs)
       : config(std::move(cfg)),
         store(std::move(blobs)),
         log(config.request_log_limit),
-        faults(config.fault_seed) {
+        faults(config.fault_seed),
+        keys(config.access_key, config.secret_key) {
     link.latency_ms = config.latency_ms;
     link.bandwidth_bps = config.bandwidth_bps;
   }
@@ -54,6 +79,7 @@ struct Services {
   RequestLog log;
   FaultInjector faults;
   LinkSettings link;
+  KeyPair keys;  // starts as config.access_key / secret_key
   EventSink* events = nullptr;  // set once before serving; owned by Server
 
  private:

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", cfg.threads, "I/O threads");
   app.add_option("--latency-ms", cfg.latency_ms, "Delay before every response");
   app.add_option("--bandwidth", cfg.bandwidth_bps, "Bytes/s per connection, each direction (0 = unlimited)");
-  app.add_option("--min-part-size", cfg.min_part_size, "Smallest non-final multipart part");
+  app.add_option("--min-part-size", cfg.min_part_size, "Smallest non-final multipart part (last wins)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--fault", cfg.faults, "Fault rule, e.g. op=get,kind=reset,next=1 (repeatable)");
   app.add_option("--fault-seed", cfg.fault_seed, "Seed for probabilistic faults");
   app.add_option("--event-webhook", cfg.event_webhook, "http:// URL to POST S3 event notifications to");

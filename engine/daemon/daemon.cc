@@ -1,44 +1,40 @@
 #include "engine/daemon/daemon.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <map>
+#include <fstream>
 
-#include "engine/daemon/manifest_state.h"
-#include "engine/daemon/wiring.h"
-#include "engine/replicator.h"
+#include "engine/daemon/daemon_internal.h"
+#include "engine/daemon/notify.h"
+#include "engine/transfer/parallel.h"
+#include "protocols/control/server.h"
 
 namespace ferry::engine {
+namespace {
 
-struct Daemon::Impl {
-  config::Config config;
-  boost::asio::io_context& io;
-  Wiring wiring;
-  std::unique_ptr<Replicator> replicator;
-  std::vector<ReplicatorTarget> targets;
-  std::vector<DeletePolicy> policies;  // per target
-  std::vector<PassReport> last_reports;
-  std::atomic<bool> stop{false};
-  std::shared_ptr<boost::asio::steady_timer> sleep_timer;
+constexpr auto kIdleTick = std::chrono::milliseconds(50);
+constexpr auto kSaveEvery = std::chrono::seconds(5);
 
-  Impl(config::Config c, boost::asio::io_context& i) : config(std::move(c)), io(i) {}
-};
+LayoutKind ToLayout(config::Layout l) {
+  return l == config::Layout::kVelero  ? LayoutKind::kVelero
+         : l == config::Layout::kKopia ? LayoutKind::kKopia
+                                       : LayoutKind::kPlain;
+}
 
-Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Daemon::~Daemon() = default;
+DeletePolicy ToPolicy(config::DeletePolicy p) {
+  return p == config::DeletePolicy::kKeep        ? DeletePolicy::kKeep
+         : p == config::DeletePolicy::kMirrorNow ? DeletePolicy::kMirrorNow
+                                                 : DeletePolicy::kMirror;
+}
 
-Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config,
-                                               boost::asio::io_context& io) {
-  auto impl = std::make_unique<Impl>(std::move(config), io);
-  const config::Config& cfg = impl->config;
-  for (const std::string& w : cfg.warnings) spdlog::warn("config: {}", w);
-  FERRY_RETURN_IF_ERROR(impl->wiring.Open(cfg, io.get_executor()));
-
+ReplicatorOptions MakeReplicatorOptions(const config::Config& cfg) {
   ReplicatorOptions ro;
   ro.transfer.part_size = cfg.transfer.part_size;
   ro.transfer.multipart_threshold = cfg.transfer.multipart_threshold;
@@ -47,50 +43,184 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config,
                        cfg.transfer.retry.max_backoff};
   ro.memory_limit = cfg.transfer.memory_limit;
   ro.max_objects_in_flight = cfg.transfer.max_objects_in_flight;
-  impl->replicator = std::make_unique<Replicator>(ro);
+  return ro;
+}
 
-  for (const config::Target& t : config::Targets(cfg)) {
-    ReplicatorTarget rt;
+}  // namespace
+
+io::Task<void> Sleep(std::chrono::milliseconds d) {
+  boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
+  boost::system::error_code ec;
+  co_await t.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+Result<std::string> ReadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Status::Error(ErrorClass::kInvalidArgument, "cannot read webhook token file " + path);
+  }
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+    line.pop_back();
+  }
+  if (line.size() < 16) {
+    return Status::Error(ErrorClass::kInvalidArgument,
+                         "webhook token file " + path +
+                             " must hold a token of at least 16 characters on its first line");
+  }
+  return line;
+}
+
+std::vector<TargetRuntime*> Generation::ForRoute(const std::string& route) const {
+  std::vector<TargetRuntime*> out;
+  for (const auto& t : targets) {
+    if (t->route->name == route) out.push_back(t.get());
+  }
+  return out;
+}
+
+std::shared_ptr<Generation> Daemon::Impl::Current() {
+  std::lock_guard lock(mu);
+  return gen;
+}
+
+bool Daemon::Impl::Paused(const std::string& route) {
+  std::lock_guard lock(mu);
+  return paused_routes.count(route) > 0;
+}
+
+void Daemon::Impl::UpdateHalts() {
+  std::lock_guard lock(mu);
+  if (!gen) return;
+  const bool all = stopping.load() || reloading.load();
+  for (auto& t : gen->targets) t->halt = all || paused_routes.count(t->route->name) > 0;
+}
+
+PassSettings Daemon::Impl::SettingsFor(TargetRuntime& t) const {
+  PassSettings s = t.rt.settings;
+  s.halt = &t.halt;
+  s.key_locks = &t.locks;
+  return s;
+}
+
+Result<std::shared_ptr<Generation>> Daemon::Impl::BuildGeneration(config::Config cfg) {
+  auto g = std::make_shared<Generation>();
+  g->config = std::move(cfg);
+  const config::Config& c = g->config;
+  std::shared_ptr<Generation> old = Current();
+  std::vector<Registry::RouteInfo> routes;
+  std::set<std::string> paused;
+  for (const config::Target& t : config::Targets(c)) {
+    auto tr = std::make_unique<TargetRuntime>();
+    tr->route = t.route;
+    tr->source_bucket = t.source->bucket;
+    tr->source_endpoint = t.source_endpoint->name;
+    ReplicatorTarget& rt = tr->rt;
     rt.settings.route = t.route->name;
-    rt.settings.layout = t.route->layout == config::Layout::kVelero  ? LayoutKind::kVelero
-                         : t.route->layout == config::Layout::kKopia ? LayoutKind::kKopia
-                                                                      : LayoutKind::kPlain;
-    const config::DeleteConfig& d = t.route->deletion;
-    rt.settings.deletes.policy = d.policy == config::DeletePolicy::kKeep ? DeletePolicy::kKeep
-                                 : d.policy == config::DeletePolicy::kMirrorNow
-                                     ? DeletePolicy::kMirrorNow
-                                     : DeletePolicy::kMirror;
-    rt.settings.deletes.grace = d.grace;
-    rt.settings.deletes.max_fraction = d.max_fraction;
-    rt.settings.retry = ro.transfer.retry;
+    rt.settings.layout = ToLayout(t.route->layout);
+    rt.settings.deletes.policy = ToPolicy(t.route->deletion.policy);
+    rt.settings.deletes.grace = t.route->deletion.grace;
+    rt.settings.deletes.max_fraction = t.route->deletion.max_fraction;
+    rt.settings.retry = {c.transfer.retry.max_attempts, c.transfer.retry.initial_backoff,
+                         c.transfer.retry.max_backoff};
     rt.settings.read_back = t.route->verify == config::VerifyMode::kReadBack;
-    FERRY_ASSIGN_OR_RETURN(Wiring::Side src, impl->wiring.GetSide(*t.source_endpoint, *t.source));
+    FERRY_ASSIGN_OR_RETURN(Wiring::Side src, wiring.GetSide(*t.source_endpoint, *t.source));
     FERRY_ASSIGN_OR_RETURN(Wiring::Side dst,
-                           impl->wiring.GetSide(*t.destination_endpoint, *t.destination));
+                           wiring.GetSide(*t.destination_endpoint, *t.destination));
     rt.source = {src.backend, src.pacer, t.source->prefix};
     rt.dest.id = t.id;
     rt.dest.backend = dst.backend;
     rt.dest.pacer = dst.pacer;
     rt.dest.prefix = t.destination->prefix;
-    FERRY_ASSIGN_OR_RETURN(rt.dest.state,
-                           impl->wiring.State(t.route->name, t.id, t.destination->prefix));
-    impl->policies.push_back(rt.settings.deletes.policy);
-    impl->targets.push_back(std::move(rt));
+    FERRY_ASSIGN_OR_RETURN(rt.dest.state, wiring.State(t.route->name, t.id, t.destination->prefix));
+    // Figures carry over a reload when the destination stays.
+    std::shared_ptr<DestinationStats> stats = registry.Find(t.id);
+    if (stats) {
+      stats->SetTargetLag(t.route->target_lag);
+    } else {
+      stats = std::make_shared<DestinationStats>(t.route->name, t.id, rt.dest.state,
+                                                 t.route->target_lag);
+      FERRY_RETURN_IF_ERROR(stats->Load().Annotate("loading lag figures of " + t.id));
+    }
+    tr->stats = stats;
+    if (old) {
+      for (const auto& ot : old->targets) {
+        if (ot->rt.dest.id == t.id && ot->rpo_bootstrapped.load()) tr->rpo_bootstrapped = true;
+      }
+    }
+    auto p = rt.dest.state->GetMeta("paused");
+    if (p && *p == "1") paused.insert(t.route->name);
+    if (routes.empty() || routes.back().name != t.route->name) {
+      Registry::RouteInfo ri;
+      ri.name = t.route->name;
+      ri.target_lag = t.route->target_lag;
+      routes.push_back(ri);
+    }
+    routes.back().destinations.push_back(stats);
+    g->targets.push_back(std::move(tr));
   }
-  spdlog::info("ferryd ready: {} route target(s), state in {}", impl->targets.size(),
-               cfg.state_dir);
+  for (auto& r : routes) r.paused = paused.count(r.name) > 0;
+  std::string token;
+  if (!c.http.webhook_token_file.empty()) {
+    FERRY_ASSIGN_OR_RETURN(token, ReadTokenFile(c.http.webhook_token_file));
+  }
+  {
+    std::lock_guard lock(mu);
+    paused_routes = paused;
+    webhook_token = token;
+  }
+  registry.SetRoutes(std::move(routes));
+  registry.SetEndpoints(wiring.Pacers());
+  return g;
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() = default;
+
+Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, boost::asio::io_context& io,
+                                               DaemonOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(config), io, std::move(options));
+  const config::Config& cfg = impl->first_config;
+  for (const std::string& w : cfg.warnings) spdlog::warn("config: {}", w);
+  FERRY_RETURN_IF_ERROR(impl->wiring.Open(cfg, io.get_executor()));
+  impl->replicator = std::make_unique<Replicator>(MakeReplicatorOptions(cfg));
+  impl->registry.SetBufferPool(&impl->replicator->pool(), cfg.transfer.memory_limit);
+  impl->observer = MakeObserver(*impl);
+  config::Config first = impl->first_config;
+  FERRY_ASSIGN_OR_RETURN(auto g, impl->BuildGeneration(std::move(first)));
+  {
+    std::lock_guard lock(impl->mu);
+    impl->gen = g;
+  }
+  impl->UpdateHalts();
+  spdlog::info("ferryd ready: {} route target(s), state in {}", g->targets.size(), cfg.state_dir);
   return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
 }
 
 io::Task<int> Daemon::RunOnce() {
   Impl& d = *impl_;
+  std::shared_ptr<Generation> g = d.Current();
   auto started = std::chrono::steady_clock::now();
-  d.last_reports = co_await d.replicator->RunPass(d.targets, nullptr);
+  d.last_reports.assign(g->targets.size(), PassReport());
+  Status ignored = co_await RunParallel(
+      static_cast<int>(g->targets.size()), [&](int i, ParallelControl&) -> io::Task<Status> {
+        TargetRuntime& t = *g->targets[static_cast<std::size_t>(i)];
+        t.stats->FullPassStarted();
+        PassReport r =
+            co_await d.replicator->RunTarget(d.SettingsFor(t), t.rt.source, t.rt.dest,
+                                             d.observer.get());
+        t.stats->FullPassEnded(r, NowMs());
+        d.last_reports[static_cast<std::size_t>(i)] = std::move(r);
+        co_return Status::Ok();
+      });
+  (void)ignored;
+  d.registry.SaveAll();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   bool all = true;
   for (std::size_t i = 0; i < d.last_reports.size(); ++i) {
     const PassReport& r = d.last_reports[i];
-    bool ok = r.Matches(d.policies[i]);
+    bool ok = r.Matches(g->targets[i]->rt.settings.deletes.policy);
     all = all && ok;
     if (ok) {
       spdlog::info("{}", r.Summary());
@@ -105,24 +235,250 @@ io::Task<int> Daemon::RunOnce() {
   co_return all ? kExitMatched : kExitMismatch;
 }
 
+io::Task<void> Daemon::Impl::TargetLoop(std::shared_ptr<Generation> g, TargetRuntime* t) {
+  auto next_full = std::chrono::steady_clock::now();
+  bool logged_pause = false;
+  while (!stopping.load() && !reloading.load()) {
+    if (Paused(t->route->name)) {
+      if (!logged_pause) spdlog::info("route {} paused", t->route->name);
+      logged_pause = true;
+      co_await Sleep(kIdleTick * 4);
+      continue;
+    }
+    logged_pause = false;
+    const bool asked = t->resync.exchange(false);
+    if (!asked && std::chrono::steady_clock::now() < next_full) {
+      co_await Sleep(kIdleTick);
+      continue;
+    }
+    t->stats->FullPassStarted();
+    PassReport r = co_await replicator->RunTarget(SettingsFor(*t), t->rt.source, t->rt.dest,
+                                                  observer.get());
+    t->stats->FullPassEnded(r, NowMs());
+    if (r.source_listing_complete && r.destination_listing_complete && !r.halted) {
+      t->rpo_bootstrapped = true;
+    }
+    if (r.Matches(t->rt.settings.deletes.policy)) {
+      spdlog::info("{}", r.Summary());
+    } else if (r.halted) {
+      spdlog::info("{}", r.Summary());
+    } else {
+      spdlog::warn("{}", r.Summary());
+    }
+    (void)t->stats->Save();
+    next_full = std::chrono::steady_clock::now() + g->config.reconcile_every;
+  }
+}
+
+io::Task<void> Daemon::Impl::TargetedLoop(std::shared_ptr<Generation> g, TargetRuntime* t) {
+  while (!stopping.load() && !reloading.load()) {
+    std::vector<std::string> batch;
+    if (!Paused(t->route->name)) {
+      std::lock_guard lock(t->mu);
+      while (!t->queued.empty() && batch.size() < static_cast<std::size_t>(kTargetedParallel)) {
+        batch.push_back(*t->queued.begin());
+        t->queued.erase(t->queued.begin());
+      }
+    }
+    if (batch.empty()) {
+      co_await Sleep(kIdleTick);
+      continue;
+    }
+    Status ignored = co_await RunParallel(
+        static_cast<int>(batch.size()), [&](int i, ParallelControl&) -> io::Task<Status> {
+          PassSettings s = SettingsFor(*t);
+          s.subprefix = batch[static_cast<std::size_t>(i)];
+          PassReport r =
+              co_await replicator->RunTarget(s, t->rt.source, t->rt.dest, observer.get());
+          if (r.failed > 0 || r.held_back > 0 || !r.source_listing_complete) {
+            spdlog::warn("targeted pass of {} ({}): {}", s.subprefix, t->rt.dest.id, r.Summary());
+          } else {
+            spdlog::debug("targeted pass of {}: {} copied", s.subprefix, r.copied);
+          }
+          co_return Status::Ok();
+        });
+    (void)ignored;
+  }
+}
+
+io::Task<void> Daemon::Impl::HousekeepingLoop() {
+  auto next_save = std::chrono::steady_clock::now() + kSaveEvery;
+  Notifier notifier;
+  auto next_status = std::chrono::steady_clock::now();
+  while (!stopping.load()) {
+    auto now = std::chrono::steady_clock::now();
+    notifier.Watchdog(now);
+    if (now >= next_status) {
+      notifier.Status(registry.StatusLine(NowMs()));
+      next_status = now + std::chrono::seconds(2);
+    }
+    if (now >= next_save) {
+      registry.SaveAll();
+      next_save = now + kSaveEvery;
+    }
+    // Ready: manifest open (it is) and every destination listed once;
+    // a paused route is deliberately idle and does not hold readiness back.
+    if (!registry.ready()) {
+      bool all = true;
+      for (const auto& s : registry.All()) all = all && (s->listed() || Paused(s->route()));
+      if (all) {
+        registry.SetReady(true);
+        spdlog::info("ready: every route listed");
+      }
+    }
+    co_await Sleep(std::chrono::milliseconds(250));
+  }
+}
+
+io::Task<int> Daemon::Serve() {
+  Impl& d = *impl_;
+  auto ex = co_await boost::asio::this_coro::executor;
+  const config::Config& cfg = d.Current()->config;
+  if (cfg.http.enabled()) {
+    http::ServerOptions ho;
+    ho.listen = cfg.http.listen;
+    auto server = http::Server::Start(ex, ho, [&d](http::ServerRequest r) {
+      return d.HandleHttp(std::move(r));
+    });
+    if (!server.ok()) {
+      spdlog::critical("cannot serve http.listen {}: {}", cfg.http.listen,
+                       server.status().ToString());
+      co_return kExitStartup;
+    }
+    d.http_server = std::move(*server);
+    spdlog::info("serving /metrics, /healthz, /readyz and /events on {} (port {})",
+                 cfg.http.listen, d.http_server->port());
+  }
+  {
+    control::ServerOptions co;
+    co.path = cfg.control.socket;
+    auto server = control::Server::Start(ex, co, [&d](control::Request r) {
+      return d.HandleControl(std::move(r));
+    });
+    if (!server.ok()) {
+      spdlog::critical("cannot open control socket {}: {}", cfg.control.socket,
+                       server.status().ToString());
+      if (d.http_server) d.http_server->Stop();
+      co_return kExitStartup;
+    }
+    d.control_server = std::move(*server);
+    spdlog::info("control socket {}", cfg.control.socket);
+  }
+  boost::asio::co_spawn(ex, d.HousekeepingLoop(), boost::asio::detached);
+  boost::asio::co_spawn(ex, d.EventLoop(), boost::asio::detached);
+  Notifier::Ready();
+  co_await RunForever();
+  Notifier::Stopping();
+  d.registry.SaveAll();
+  if (d.control_server) d.control_server->Stop();
+  if (d.http_server) d.http_server->Stop();
+  spdlog::info("ferryd stopped");
+  co_return kExitMatched;
+}
+
 io::Task<void> Daemon::RunForever() {
   Impl& d = *impl_;
-  while (!d.stop.load()) {
-    (void)co_await RunOnce();
-    if (d.stop.load()) break;
-    d.sleep_timer = std::make_shared<boost::asio::steady_timer>(d.io, d.config.reconcile_every);
-    boost::system::error_code ec;
-    co_await d.sleep_timer->async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  while (!d.stopping.load()) {
+    std::shared_ptr<Generation> g = d.Current();
+    const int n = static_cast<int>(g->targets.size());
+    Status ignored = co_await RunParallel(2 * n, [&](int i, ParallelControl&) -> io::Task<Status> {
+      TargetRuntime* t = g->targets[static_cast<std::size_t>(i / 2)].get();
+      if (i % 2 == 0) {
+        co_await d.TargetLoop(g, t);
+      } else {
+        co_await d.TargetedLoop(g, t);
+      }
+      co_return Status::Ok();
+    });
+    (void)ignored;
+    if (d.stopping.load()) break;
+    // Reload: every loop of the old generation has finished its work.
+    std::optional<config::Config> next;
+    {
+      std::lock_guard lock(d.mu);
+      next = std::move(d.pending_config);
+      d.pending_config.reset();
+    }
+    if (next) {
+      auto built = d.BuildGeneration(std::move(*next));
+      if (!built.ok()) {
+        spdlog::error("reload failed, keeping the running configuration: {}",
+                      built.status().ToString());
+      } else {
+        // Queued targeted work moves over to the same destinations.
+        for (auto& nt : (*built)->targets) {
+          for (auto& ot : g->targets) {
+            if (ot->rt.dest.id != nt->rt.dest.id) continue;
+            std::lock_guard lock(ot->mu);
+            nt->queued.insert(ot->queued.begin(), ot->queued.end());
+          }
+        }
+        std::lock_guard lock(d.mu);
+        d.retired.push_back(d.gen);
+        d.gen = *built;
+        spdlog::info("configuration reloaded: {} route target(s)", d.gen->targets.size());
+      }
+    }
+    d.reloading = false;
+    d.UpdateHalts();
   }
 }
 
 void Daemon::Stop() {
-  impl_->stop = true;
-  boost::asio::post(impl_->io, [this] {
-    if (impl_->sleep_timer) impl_->sleep_timer->cancel();
-  });
+  if (impl_->stopping.exchange(true)) return;
+  spdlog::info("stopping: no new work; running transfers may finish for up to {}s",
+               std::chrono::duration_cast<std::chrono::seconds>(impl_->options.drain_timeout)
+                   .count());
+  impl_->UpdateHalts();
+}
+
+void Daemon::Reload() {
+  Impl& d = *impl_;
+  if (d.options.config_path.empty()) {
+    spdlog::warn("reload requested but ferryd was not started from a file; ignored");
+    return;
+  }
+  auto cfg = config::LoadConfig(d.options.config_path);
+  if (!cfg.ok()) {
+    spdlog::error("reload rejected, keeping the running configuration: {}",
+                  cfg.status().error().message);
+    return;
+  }
+  const config::Config& cur = d.Current()->config;
+  auto keep = [&](const char* what, bool changed) {
+    if (changed) {
+      spdlog::warn("reload: {} changed; that takes a restart, keeping the running value", what);
+    }
+  };
+  keep("state_dir", cfg->state_dir != cur.state_dir);
+  keep("http.listen", cfg->http.listen != cur.http.listen);
+  keep("control.socket", cfg->control.socket != cur.control.socket);
+  keep("transfer (memory_limit, part sizes, concurrency)",
+       cfg->transfer.memory_limit != cur.transfer.memory_limit ||
+           cfg->transfer.part_size != cur.transfer.part_size ||
+           cfg->transfer.parts_in_flight != cur.transfer.parts_in_flight ||
+           cfg->transfer.max_objects_in_flight != cur.transfer.max_objects_in_flight ||
+           cfg->transfer.multipart_threshold != cur.transfer.multipart_threshold);
+  cfg->state_dir = cur.state_dir;
+  const std::string token_file = cfg->http.webhook_token_file;  // may change
+  cfg->http = cur.http;
+  cfg->http.webhook_token_file = token_file;
+  cfg->control = cur.control;
+  const config::RetryConfig retry = cfg->transfer.retry;
+  cfg->transfer = cur.transfer;
+  cfg->transfer.retry = retry;
+  for (const std::string& w : cfg->warnings) spdlog::warn("config: {}", w);
+  ConfigureLogging(cfg->log);
+  {
+    std::lock_guard lock(d.mu);
+    d.pending_config = std::move(*cfg);
+  }
+  spdlog::info("reload: configuration valid; switching once running transfers finish");
+  d.reloading = true;
+  d.UpdateHalts();
 }
 
 const std::vector<PassReport>& Daemon::last_reports() const { return impl_->last_reports; }
+Registry& Daemon::registry() { return impl_->registry; }
 
 }  // namespace ferry::engine

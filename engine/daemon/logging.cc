@@ -42,7 +42,9 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
 }  // namespace
 
 void ConfigureLogging(const config::LogConfig& log) {
-  auto logger = spdlog::stderr_logger_mt("ferry");
+  // Reconfigured on reload: reuse the logger once it exists.
+  auto logger = spdlog::get("ferry");
+  if (!logger) logger = spdlog::stderr_logger_mt("ferry");
   switch (log.level) {
     case config::LogLevel::kTrace: logger->set_level(spdlog::level::trace); break;
     case config::LogLevel::kDebug: logger->set_level(spdlog::level::debug); break;

@@ -36,6 +36,24 @@ storage::Capabilities MakeCapabilities(const config::CapabilityOverrides& o) {
   return caps;
 }
 
+// Everything about an endpoint that its clients are built from, so a reload
+// that changes any of it gets fresh clients (secrets enter only as a hash).
+std::string Fingerprint(const config::Endpoint& ep) {
+  const config::CredentialsConfig& c = ep.credentials;
+  std::size_t secret = std::hash<std::string>{}(c.access_key_id + '\n' + c.secret_access_key +
+                                                 '\n' + c.session_token);
+  const config::CapabilityOverrides& o = ep.capabilities;
+  auto opt = [](const auto& v) { return v ? std::to_string(static_cast<long long>(*v)) : "-"; };
+  return ep.name + '|' + ep.url.text + '|' + ep.region + '|' +
+         std::string(config::ToString(ep.addressing)) + '|' +
+         std::string(config::ToString(c.kind)) + '|' + c.file + '|' + c.profile + '|' +
+         std::to_string(secret) + '|' + ep.tls.ca_file + '|' +
+         (ep.tls.insecure_skip_verify ? "1" : "0") + '|' + std::to_string(ep.max_connections) +
+         '|' + std::string(config::ToString(ep.payload_signing)) + '|' +
+         opt(o.list_common_prefixes) + opt(o.head_part_number) + opt(o.cross_bucket_copy) +
+         opt(o.etag_is_md5) + opt(o.checksum_crc32c) + opt(o.min_part_size) + opt(o.max_parts);
+}
+
 }  // namespace
 
 Wiring::Wiring() = default;
@@ -73,9 +91,12 @@ Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::L
   co.request_timeout = transfer_.request_timeout;
   co.progress_timeout = transfer_.progress_timeout;
 
+  // Pacers are per endpoint name and survive reloads (throttle state and
+  // counters carry on); clients and backends are per definition.
   auto& pacer = pacers_[ep.name];
-  if (!pacer) pacer = std::make_unique<Pacer>(ep.url.text);
-  auto key = std::make_pair(ep.name, loc.bucket);
+  if (!pacer) pacer = std::make_unique<Pacer>(ep.name);
+  const std::string fp = Fingerprint(ep);
+  auto key = std::make_pair(fp, loc.bucket);
   auto& backend = backends_[key];
   if (!backend) {
     if (ep.tls.insecure_skip_verify) {
@@ -85,13 +106,19 @@ Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::L
     storage::S3BackendOptions so;
     so.client = co;
     so.capabilities = MakeCapabilities(ep.capabilities);
-    auto& http = http_[ep.name];
+    auto& http = http_[fp];
     if (!http) {
       FERRY_ASSIGN_OR_RETURN(http, http::Client::Create(executor_, co.endpoint, co.http));
     }
     FERRY_ASSIGN_OR_RETURN(backend, storage::OpenS3Backend(http, std::move(so)));
   }
   return Side{backend.get(), pacer.get()};
+}
+
+std::vector<const Pacer*> Wiring::Pacers() const {
+  std::vector<const Pacer*> out;
+  for (const auto& [_, p] : pacers_) out.push_back(p.get());
+  return out;
 }
 
 Result<RouteState*> Wiring::State(const std::string& route, const std::string& target_id,

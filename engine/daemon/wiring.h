@@ -40,10 +40,15 @@ class Wiring {
   Result<RouteState*> State(const std::string& route, const std::string& target_id,
                             const std::string& dest_prefix);
   manifest::Manifest* manifest() { return manifest_.get(); }
+  // Every endpoint's pacer (retry and throttle counters), by endpoint name.
+  std::vector<const Pacer*> Pacers() const;
 
  private:
   boost::asio::any_io_executor executor_;
-  std::map<std::string, std::shared_ptr<http::Client>> http_;  // by endpoint name
+  // Clients and backends are keyed by the endpoint's definition (name and
+  // settings), so a reload that changes an endpoint builds new ones; the old
+  // ones stay alive (transfers of the previous configuration may hold them).
+  std::map<std::string, std::shared_ptr<http::Client>> http_;  // by definition
   std::map<std::string, std::unique_ptr<Pacer>> pacers_;       // by endpoint name
   std::map<std::pair<std::string, std::string>, std::shared_ptr<storage::Backend>> backends_;
   std::unique_ptr<manifest::Manifest> manifest_;

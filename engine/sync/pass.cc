@@ -2,6 +2,9 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <algorithm>
@@ -18,6 +21,31 @@ namespace ferry::engine {
 namespace {
 constexpr auto kFarDeadline = std::chrono::hours(24 * 365);
 }  // namespace
+
+io::Task<bool> KeyLocks::Lock(const std::string& key,
+                              std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (held_.insert(key).second) co_return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    boost::asio::steady_timer t(co_await boost::asio::this_coro::executor,
+                                std::chrono::milliseconds(25));
+    boost::system::error_code ec;
+    co_await t.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+}
+
+void KeyLocks::Unlock(const std::string& key) {
+  std::lock_guard lock(mu_);
+  held_.erase(key);
+}
+
+std::size_t KeyLocks::size() const {
+  std::lock_guard lock(mu_);
+  return held_.size();
+}
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -36,7 +64,7 @@ std::string_view DeletePolicyName(DeletePolicy p) {
 
 bool PassReport::Matches(DeletePolicy policy) const {
   bool copied_all = source_listing_complete && destination_listing_complete && failed == 0 &&
-                    held_back == 0;
+                    held_back == 0 && !halted;
   if (policy == DeletePolicy::kMirrorNow) return copied_all && extra == deleted;
   return copied_all;
 }
@@ -50,6 +78,7 @@ std::string PassReport::Summary() const {
     << deleted << " deleted, " << deletes_waiting << " awaiting grace";
   if (stale_uploads_aborted > 0) o << ", " << stale_uploads_aborted << " stale uploads aborted";
   if (deletes_paused) o << ", DELETES PAUSED by the mass-delete guard";
+  if (halted) o << ", HALTED before the end (paused or stopping)";
   if (!source_listing_complete) o << ", source listing INCOMPLETE";
   if (!destination_listing_complete) o << ", destination listing INCOMPLETE";
   for (const std::string& e : errors) o << "\n  error: " << e;
@@ -61,6 +90,8 @@ io::Task<PassReport> Pass::Run() {
   auto shared = std::make_shared<PassShared>();
   shared->report.route = settings_.route;
   shared->report.destination = dest_.id;
+  shared->report.targeted = !settings_.subprefix.empty();
+  const std::string& sub = settings_.subprefix;
   shared->tracker = std::make_unique<UnitTracker>([this, shared, executor](std::uint64_t token) {
     std::shared_ptr<PassItem> item;
     {
@@ -83,8 +114,8 @@ io::Task<PassReport> Pass::Run() {
         boost::asio::detached);
   });
 
-  Lister src(*source_.backend, *source_.pacer, settings_.retry, source_.prefix);
-  Lister dst(*dest_.backend, *dest_.pacer, settings_.retry, dest_.prefix);
+  Lister src(*source_.backend, *source_.pacer, settings_.retry, source_.prefix + sub);
+  Lister dst(*dest_.backend, *dest_.pacer, settings_.retry, dest_.prefix + sub);
   std::vector<std::string> candidates;
   bool candidates_capped = false;
   auto note_error = [&](const Status& s) {
@@ -100,6 +131,7 @@ io::Task<PassReport> Pass::Run() {
     auto r = co_await src.Next();
     if (r.ok()) {
       s = std::move(*r);
+      if (s && !sub.empty()) s->key.insert(0, sub);
     } else {
       s.reset();
       src_ok = false;
@@ -112,6 +144,7 @@ io::Task<PassReport> Pass::Run() {
     if (r.ok()) {
       d = std::move(*r);
       if (d) {
+        if (!sub.empty()) d->key.insert(0, sub);
         std::lock_guard lock(shared->mu);
         shared->report.destination_objects++;
       }
@@ -123,10 +156,16 @@ io::Task<PassReport> Pass::Run() {
   };
   co_await next_src();
   co_await next_dst();
+  if (observer_ && src_ok && dst_ok) observer_->OnListed(dest_.id);
 
   std::string current_unit;
   std::uint64_t next_token = 1;
+  bool halted = false;
   while (src_ok && (s || d)) {
+    if (settings_.halt && settings_.halt->load()) {
+      halted = true;
+      break;
+    }
     if (!s || (d && d->key < s->key)) {
       if (candidates.size() < settings_.max_delete_candidates) {
         candidates.push_back(d->key);
@@ -180,7 +219,9 @@ io::Task<PassReport> Pass::Run() {
         if (!put.ok() && shared->report.errors.size() < kMaxReportedErrors) {
           shared->report.errors.push_back(put.ToString());
         }
+        state = ns;
       }
+      if (observer_) observer_->OnInSync(dest_.id, cur.key, *state);
     } else {
       // New or changed: record when we first saw this version (durable), then copy.
       if (!state || state->src_etag != cur.etag || state->phase == ObjectPhase::kDeletePending) {
@@ -197,6 +238,13 @@ io::Task<PassReport> Pass::Run() {
           break;
         }
         state = ns;
+      }
+      if (observer_) {
+        std::int64_t since = state->first_seen_ms;
+        if (state->source_mtime_ms > 0 && (since == 0 || state->source_mtime_ms < since)) {
+          since = state->source_mtime_ms;
+        }
+        observer_->OnPending(dest_.id, cur.key, since, cur.size);
       }
       auto item = std::make_shared<PassItem>();
       item->token = next_token++;
@@ -229,10 +277,16 @@ io::Task<PassReport> Pass::Run() {
   {
     std::lock_guard lock(shared->mu);
     resumable = shared->resumable;
-    shared->report.source_listing_complete = src_ok && src.complete();
+    shared->report.halted = halted;
+    shared->report.source_listing_complete = src_ok && !halted && src.complete();
     shared->report.destination_listing_complete = dst_ok && dst.complete();
     shared->report.held_back = shared->tracker->held_back();
     report = shared->report;
+  }
+  if (report.targeted) {
+    // A targeted pass sees one corner of the route: nothing it did not
+    // list may be judged stale or extra.
+    co_return report;
   }
   // Only when the planner saw every source object (nothing broke off early).
   if (report.source_listing_complete) co_await AbortStaleUploads(resumable, report);

@@ -12,7 +12,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,6 +28,19 @@
 namespace ferry::engine {
 
 enum class DeletePolicy { kMirror, kKeep, kMirrorNow };
+
+// The set of keys being copied at one destination. Lock() waits (polling,
+// bounded by `deadline`) while another pass copies the same key.
+class KeyLocks {
+ public:
+  io::Task<bool> Lock(const std::string& key, std::chrono::steady_clock::time_point deadline);
+  void Unlock(const std::string& key);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> held_;  // GUARDED_BY(mu_)
+};
 std::string_view DeletePolicyName(DeletePolicy p);
 
 struct DeleteSettings {
@@ -54,16 +70,39 @@ struct PassSettings {
   RetryPolicy retry;
   bool read_back = false;  // verify every copy by re-reading the replica
   std::size_t max_delete_candidates = 1'000'000;
+  // A targeted pass: only keys under this route-relative prefix (e.g. one
+  // Velero unit "backups/b1/"). It copies but never deletes nor aborts
+  // uploads (it does not see the whole route). "" = the whole route.
+  std::string subprefix;
+  // When set and true, the planner stops submitting new work (pause, drain);
+  // items already running finish. The report then says `halted`.
+  const std::atomic<bool>* halt = nullptr;
+  // Keys being copied right now at this destination, shared by concurrent
+  // passes (full and targeted) so one key is never copied twice at once.
+  KeyLocks* key_locks = nullptr;
 };
 
-// Called as objects are verified (for lag accounting and metrics).
+// Called as objects are planned and verified (lag accounting and metrics).
+// Calls come from any I/O thread; implementations synchronise.
 struct PassObserver {
   virtual ~PassObserver() = default;
+  // An object needs copying: `since_ms` is when the source had it (the
+  // earlier of its LastModified and ferry's first sighting).
+  virtual void OnPending(const std::string& dest_id, const std::string& rel_key,
+                         std::int64_t since_ms, std::uint64_t size) {}
+  // The first page of both listings arrived (credentials and reachability
+  // proven).
+  virtual void OnListed(const std::string& dest_id) {}
+  // Found already identical at the destination by the listing.
+  virtual void OnInSync(const std::string& dest_id, const std::string& rel_key,
+                        const ObjectState& state) {}
   virtual void OnReplicated(const std::string& dest_id, const std::string& rel_key,
                             const ObjectState& state, const CopyOutcome& outcome) {}
   virtual void OnFailed(const std::string& dest_id, const std::string& rel_key,
                         const Status& error) {}
   virtual void OnDeleted(const std::string& dest_id, const std::string& rel_key) {}
+  // Gone from the source before it could be copied: no longer pending.
+  virtual void OnVanished(const std::string& dest_id, const std::string& rel_key) {}
 };
 
 struct PassReport {
@@ -86,6 +125,8 @@ struct PassReport {
   std::uint64_t deletes_waiting = 0;  // within the grace period
   std::uint64_t stale_uploads_aborted = 0;  // ours, no longer needed
   bool deletes_paused = false;        // mass-delete guard tripped
+  bool halted = false;                // stopped early by PassSettings::halt
+  bool targeted = false;              // PassSettings::subprefix was set
   std::vector<std::string> errors;    // first few, for the summary
 
   // Every source object is verified at the destination (and, with policy

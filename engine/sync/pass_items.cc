@@ -22,6 +22,28 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
       co_return;
     }
   }
+  // One copy of a key at a time per destination (a targeted pass may race a
+  // full one); the second finds the first's result and skips.
+  std::optional<std::string> locked;
+  if (settings_.key_locks) {
+    bool got = co_await settings_.key_locks->Lock(
+        item->rel_key, std::chrono::steady_clock::now() + std::chrono::hours(6));
+    if (!got) {
+      in_flight_.Release(1);
+      std::lock_guard lock(shared->mu);
+      shared->report.failed++;
+      item->state->phase = ObjectPhase::kFailed;
+      co_return;
+    }
+    locked = item->rel_key;
+  }
+  struct Unlocker {
+    KeyLocks* locks;
+    const std::optional<std::string>& key;
+    ~Unlocker() {
+      if (locks && key) locks->Unlock(*key);
+    }
+  } unlocker{settings_.key_locks, locked};
   CopyRequest req;
   req.src = {source_.backend, source_.pacer};
   req.src_key = source_.prefix + item->rel_key;
@@ -78,6 +100,7 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
   if (r.status().Is(ErrorClass::kNotFound)) {
     // Gone from the source since it was listed: nothing to replicate.
     (void)dest_.state->Erase(item->rel_key);
+    if (observer_) observer_->OnVanished(dest_.id, item->rel_key);
     std::lock_guard lock(shared->mu);
     shared->report.vanished++;
     item->state->phase = ObjectPhase::kFailed;  // holds the unit's later phases back

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocols/base/digest.h"
+
 namespace ferry::engine {
 
 BufferPool::BufferPool(std::uint64_t capacity_bytes) : gate_(capacity_bytes) {}
@@ -85,6 +87,22 @@ io::Task<Status> SpanSink::Write(std::span<const char> data) {
   std::memcpy(out_.data() + written_, data.data(), data.size());
   written_ += data.size();
   co_return Status::Ok();
+}
+
+SpanSource::SpanSource(std::string_view data, std::string_view md5_raw) : data_(data) {
+  if (!md5_raw.empty()) md5_base64_ = digest::Base64Encode(md5_raw);
+}
+
+io::Task<Result<std::size_t>> SpanSource::Read(std::span<char> buf) {
+  std::size_t n = std::min(buf.size(), data_.size() - pos_);
+  std::memcpy(buf.data(), data_.data() + pos_, n);
+  pos_ += n;
+  co_return n;
+}
+
+std::optional<std::string> SpanSource::sha256_hex() {
+  if (!sha256_) sha256_ = digest::Sha256Hex(data_);
+  return sha256_;
 }
 
 }  // namespace ferry::engine

@@ -226,7 +226,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
   FERRY_CO_ASSIGN_OR_RETURN(
       storage::PutResult put, co_await WithRetry(settings_.retry, *req.dst.pacer,
                                                  [&]() -> io::Task<Result<storage::PutResult>> {
-        io::MemorySource body(data);
+        SpanSource body(data, md5);  // MD5 computed with the read above
         auto r = co_await dst.Put(req.dst_key, body, meta);
         if (r.ok() && dst.capabilities().etag_is_md5 && r->etag != md5_hex) {
           co_return RetryableAt("destination ETag " + r->etag + " differs from the MD5 sent " +

@@ -182,7 +182,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
               storage::PutResult put,
               co_await WithRetry(settings_.retry, *req.dst.pacer,
                                  [&]() -> io::Task<Result<storage::PutResult>> {
-                                   io::MemorySource body(data);
+                                   SpanSource body(data, d.md5);  // MD5 computed above
                                    auto r = co_await dst.UploadPart(req.dst_key, upload_id, part,
                                                                     body);
                                    if (r.ok() && r->etag != md5_hex) {

@@ -208,6 +208,9 @@ Result<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view s) {
   };
   int year = num(0, 4), month = num(4, 2), day = num(6, 2);
   int hour = num(9, 2), minute = num(11, 2), second = num(13, 2);
+  // Nanosecond time points cover years ~1678-2262 only; beyond, the
+  // conversion overflows.
+  if (year < 1700 || year > 2200) return bad();
   using namespace std::chrono;
   year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                      std::chrono::day(static_cast<unsigned>(day))};

@@ -39,6 +39,9 @@ bool Expect(std::string_view s, std::size_t& pos, char c) {
 bool Compose(int year, int month, int day, int hour, int minute, int second,
              Clock::time_point& out) {
   using namespace std::chrono;
+  // system_clock counts nanoseconds in 64 bits (years ~1678-2262); outside
+  // that the conversion below overflows. No S3 time is near either end.
+  if (year < 1700 || year > 2200) return false;
   year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
                      std::chrono::day(static_cast<unsigned>(day))};
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return false;

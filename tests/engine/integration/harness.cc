@@ -184,7 +184,10 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
   };
   y << "state_dir: " << dir_->path() << "/state\n"
     << "log: {level: " << o.log_level << "}\n"
-    << "http: {listen: \"\"}\n"
+    << "http: {listen: \"" << o.http_listen << "\""
+    << (o.webhook_token_file.empty() ? "" : ", webhook_token_file: " + o.webhook_token_file)
+    << "}\n"
+    << "reconcile_every: " << o.reconcile_every << "\n"
     << "control: {socket: " << dir_->path() << "/ferry.sock}\n"
     << "endpoints:\n";
   endpoint("src", src_);
@@ -194,6 +197,7 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
     << "    source: {endpoint: src, bucket: " << src_.bucket() << "}\n"
     << "    destinations: [{endpoint: dst, bucket: " << dst_.bucket() << "}]\n"
     << "    layout: " << o.layout << "\n"
+    << "    target_lag: " << o.target_lag << "\n"
     << "    delete: {policy: " << o.delete_policy << ", grace: " << o.grace
     << ", max_fraction: " << o.max_fraction << "}\n"
     << "transfer:\n"

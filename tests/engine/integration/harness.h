@@ -85,6 +85,10 @@ struct ConfigOptions {
   std::string max_backoff = "200ms";
   std::string payload_signing = "auto";
   std::string log_level = "warn";
+  std::string http_listen;         // "" = no HTTP endpoint
+  std::string webhook_token_file;  // "" = none
+  std::string reconcile_every = "5m";
+  std::string target_lag = "15m";
 };
 
 // An object written to the source: its key, bytes' MD5 (hex) and size.

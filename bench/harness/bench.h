@@ -1,0 +1,106 @@
+// ferry-bench's body: the end-to-end benchmark between two simulated regions.
+//
+// For each scenario (large, mixed, small, list) it starts the source region
+// and fills it with synthetic objects, measures W (the simulator pair's own
+// limit, see direct_copy.h), then runs each replicator (ferry, rclone with
+// defaults and tuned, awscli) against a fresh destination region and judges
+// the result from the destination's request log. Extra runs on `large`
+// measure the cost of hashing (the direct client with and without ferry's
+// per-part hashing) and TLS (ferry with both regions on HTTPS). `--sweep`
+// varies part size, parts in flight and connections.
+//
+// Nothing is asserted about timing: the report states what was measured.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/harness/measure.h"
+#include "bench/harness/tools.h"
+#include "bench/harness/workload.h"
+
+namespace ferry::bench {
+
+struct BenchOptions {
+  Programs programs;
+  std::string work_dir;       // scratch: regions, ferry state, awscli's local copy
+  std::string out_dir;        // results.json, sweep.csv, sweep.png
+  std::string markdown_path;  // the report ("" = out_dir/RESULTS.md)
+  std::string command_line;   // as the user typed it, for the report
+  LinkSpec link;
+  bool smoke = false;
+  std::vector<std::string> scenarios;  // default: all
+  std::vector<std::string> tools;      // ferry, rclone-default, rclone-tuned, awscli
+  bool sweep = false;
+  bool extra_checks = true;   // hashing-cost and TLS runs on `large`
+  std::string dest_data_dir;  // "" = destination bodies in RAM
+  int sim_threads = 2;
+  FerrySettings ferry;
+  RcloneSettings rclone_tuned;
+  std::chrono::seconds run_timeout{1200};
+};
+
+const std::vector<std::string>& ToolNames();
+
+struct Row {
+  std::string scenario;
+  std::string tool;  // a tool name, "W", "W+hash", "ferry-tls"
+  std::string command;
+  std::string error;  // "" = ok
+  std::string note;
+  double seconds = 0;
+  std::uint64_t bytes = 0;    // workload bytes (0 for list)
+  std::uint64_t objects = 0;  // workload objects (list: source keys reconciled)
+  double cpu_seconds = -1;    // the tool's processes; -1 = not measured
+  std::uint64_t peak_rss = 0;
+  double sim_cpu_seconds = 0;  // both simulators during the run
+  std::uint64_t dst_objects_written = 0;
+  std::uint64_t dst_bytes_in = 0;
+  std::optional<LagStats> lag;
+
+  bool ok() const { return error.empty(); }
+  double mbps() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0; }
+  double objects_per_second() const {
+    return seconds > 0 ? static_cast<double>(objects) / seconds : 0;
+  }
+  double cpu_per_gb() const {
+    return bytes > 0 && cpu_seconds >= 0 ? cpu_seconds / (static_cast<double>(bytes) / 1e9) : -1;
+  }
+};
+
+struct SweepPoint {
+  FerrySettings settings;
+  Row row;
+};
+
+struct MachineInfo {
+  unsigned cores = 0;
+  std::string cpu_model;
+  std::uint64_t ram_bytes = 0;
+  std::string kernel;
+  std::string date_utc;
+  std::string load_before, load_after;  // /proc/loadavg: other work on the machine
+  std::string rclone_version, aws_version;
+};
+
+struct BenchReport {
+  MachineInfo machine;
+  std::vector<std::string> scenario_descriptions;  // "large: 4 x 1 GiB ..."
+  std::vector<Row> rows;
+  std::vector<SweepPoint> sweep;
+  std::optional<SweepPoint> best;
+  double total_seconds = 0;
+};
+
+// Runs everything the options ask for. Failures of a tool are recorded in
+// its row (the run goes on); failures of the harness itself are returned.
+Result<BenchReport> RunBench(const BenchOptions& opts);
+
+// results.json, RESULTS.md (and sweep.csv/.png when swept).
+Status WriteReports(const BenchOptions& opts, const BenchReport& report);
+
+MachineInfo DescribeMachine(const Programs& p, const std::string& scratch);
+
+}  // namespace ferry::bench

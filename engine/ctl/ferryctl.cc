@@ -8,39 +8,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/status/format.h"
 #include "protocols/control/client.h"
 
 namespace ferry::ctl {
 namespace {
 
-std::string Bytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f%s" : "%.1f%s", b, units[u]);
-  return buf;
-}
+std::string Bytes(double b) { return engine::HumanBytes(b); }
 
 std::string Age(const nlohmann::json& v) {
-  if (!v.is_number()) return "-";
-  double s = v.get<double>();
-  char buf[32];
-  if (s < 120) {
-    std::snprintf(buf, sizeof buf, "%.0fs", s);
-  } else if (s < 7200) {
-    std::snprintf(buf, sizeof buf, "%.0fm%02.0fs", std::floor(s / 60), std::fmod(s, 60));
-  } else if (s < 172800) {
-    std::snprintf(buf, sizeof buf, "%.0fh%02.0fm", std::floor(s / 3600),
-                  std::floor(std::fmod(s, 3600) / 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1fd", s / 86400);
-  }
-  return buf;
+  return v.is_number() ? engine::HumanAge(v.get<double>()) : "-";
 }
+
+std::string Age(double seconds) { return engine::HumanAge(seconds); }
 
 std::string Str(const nlohmann::json& j, const char* k) {
   auto it = j.find(k);

@@ -3,39 +3,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "engine/status/format.h"
 #include "protocols/prom/writer.h"
 
 namespace ferry::engine {
 namespace {
 
 double Seconds(std::int64_t ms) { return static_cast<double>(ms) / 1000.0; }
-
-std::string HumanBytes(double b) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (b >= 1024 && u < 4) {
-    b /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
-  return buf;
-}
-
-std::string HumanAge(std::int64_t ms) {
-  std::int64_t s = ms / 1000;
-  char buf[32];
-  if (s < 120) {
-    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(s));
-  } else if (s < 7200) {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
-                  static_cast<long long>((s / 60) % 60));
-  }
-  return buf;
-}
 
 }  // namespace
 
@@ -347,8 +321,8 @@ std::string Registry::StatusLine(std::int64_t now_ms) const {
     }
   }
   return std::to_string(dests) + " destination(s), " + std::to_string(pending) + " pending (" +
-         HumanBytes(static_cast<double>(bytes)) + "), oldest " + HumanAge(oldest) + ", lag " +
-         state + (target > 0 ? " (target " + HumanAge(target) + ")" : "") +
+         HumanBytes(static_cast<double>(bytes), " ") + "), oldest " + HumanAge(Seconds(oldest)) + ", lag " +
+         state + (target > 0 ? " (target " + HumanAge(Seconds(target)) + ")" : "") +
          (ready_.load() ? "" : ", not ready");
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -251,7 +252,11 @@ io::Task<void> Accept(std::shared_ptr<State> st) {
     auto [ec, sock] = co_await st->acceptor.async_accept(asio::make_strand(st->ex), kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !st->acceptor.is_open()) co_return;
-      continue;  // e.g. EMFILE: keep serving existing connections
+      // e.g. EMFILE: keep serving what we have, and do not spin while
+      // descriptors are short.
+      asio::steady_timer pause(st->ex, std::chrono::milliseconds(100));
+      co_await pause.async_wait(kTuple);
+      continue;
     }
     auto c = std::make_shared<Conn>(std::move(sock));
     bool accepted = false, stopped = false;

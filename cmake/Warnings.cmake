@@ -10,6 +10,10 @@ endif()
 if(FERRY_SANITIZE)
   add_compile_options(-fsanitize=${FERRY_SANITIZE} -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${FERRY_SANITIZE})
+  if(FERRY_SANITIZE MATCHES "undefined")
+    # Undefined behaviour fails the test instead of printing and going on.
+    add_compile_options(-fno-sanitize-recover=all)
+  endif()
 endif()
 
 # ferry_target(NAME) applies the project's common settings to a target.

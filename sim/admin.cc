@@ -90,6 +90,8 @@ SimResponse Synthetic(Services& svc, const json& body) {
   return Json(200, {{"objects", made}});
 }
 
+constexpr std::int64_t kMaxClockOffsetMs = 10ll * 366 * 24 * 3600 * 1000;
+
 }  // namespace
 
 SimResponse HandleAdmin(Services& svc, const SimRequest& req, const std::string& body) {
@@ -115,6 +117,17 @@ SimResponse HandleAdmin(Services& svc, const SimRequest& req, const std::string&
       if (in.contains("bandwidth")) svc.link.bandwidth_bps = in["bandwidth"].get<std::uint64_t>();
       return Json(200, {{"latency_ms", svc.link.latency_ms.load()},
                         {"bandwidth", svc.link.bandwidth_bps.load()}});
+    }
+    if (what == "clock") {
+      if (req.method == "POST") {
+        // Bounded to ±10 years so the Date header stays a valid HTTP-date.
+        auto ms = in.at("offset_ms").get<std::int64_t>();
+        if (ms < -kMaxClockOffsetMs || ms > kMaxClockOffsetMs) {
+          return Error(400, "offset_ms must be within ±10 years");
+        }
+        svc.clock_offset_ms = ms;
+      }
+      return Json(200, {{"offset_ms", svc.clock_offset_ms.load()}});
     }
     if (what == "synthetic" && req.method == "POST") return Synthetic(svc, in);
     if (what == "buckets" && req.method == "POST") {

@@ -7,6 +7,9 @@
 //   POST /_sim/faults                {"clear":true} and/or {"seed":N} and/or
 //                                    {"faults":[rule...]} (rules are appended
 //                                    after clearing when "clear" is set)
+//   GET|POST /_sim/clock             {"offset_ms":N}: the simulator's clock runs N ms
+//                                    ahead of the host's (Date header, SigV4
+//                                    time check); answers the current offset
 //   POST /_sim/link                  {"latency_ms":N, "bandwidth":BYTES_PER_SEC}
 //   POST /_sim/synthetic             {"bucket":B, "objects":[{"key","size","seed",
 //                                    "part_size"}]} or {"bucket":B, "prefix":P,

@@ -92,6 +92,10 @@ Status AdminClient::SetLink(std::uint32_t latency_ms, std::uint64_t bandwidth_bp
   return Post("/_sim/link", {{"latency_ms", latency_ms}, {"bandwidth", bandwidth_bps}}).status();
 }
 
+Status AdminClient::SetClockOffset(std::int64_t offset_ms) {
+  return Post("/_sim/clock", {{"offset_ms", offset_ms}}).status();
+}
+
 Result<nlohmann::json> AdminClient::CreateSynthetic(const nlohmann::json& spec) {
   return Post("/_sim/synthetic", spec);
 }

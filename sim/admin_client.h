@@ -35,6 +35,8 @@ class AdminClient {
   Status ClearFaults();
   Status SetSeed(std::uint64_t seed);
   Status SetLink(std::uint32_t latency_ms, std::uint64_t bandwidth_bps);
+  // Moves the simulator's clock `offset_ms` ahead of the host's (see /_sim/clock).
+  Status SetClockOffset(std::int64_t offset_ms);
   // {"bucket":..., "objects":[...]} or a generator spec; returns the answer.
   Result<nlohmann::json> CreateSynthetic(const nlohmann::json& spec);
   Status CreateBucket(std::string_view name);

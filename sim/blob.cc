@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 
 namespace ferry::sim {
@@ -224,6 +225,20 @@ Result<std::string> Md5HexOfBlob(const Blob& blob, std::uint64_t offset, std::ui
     length -= n;
   }
   return digest::ToHex(md5.Finish());
+}
+
+Result<std::uint32_t> Crc32cOfBlob(const Blob& blob, std::uint64_t offset,
+                                   std::uint64_t length) {
+  std::uint32_t crc = 0;
+  std::string buf(1u << 20, '\0');
+  while (length > 0) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(length, buf.size()));
+    FERRY_RETURN_IF_ERROR(blob.ReadAt(offset, std::span<char>(buf.data(), n)));
+    crc = crc32c::Extend(crc, std::string_view(buf.data(), n));
+    offset += n;
+    length -= n;
+  }
+  return crc;
 }
 
 }  // namespace ferry::sim

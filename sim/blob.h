@@ -56,5 +56,7 @@ class BlobFactory {
 
 // Lower-case hex MD5 of bytes [offset, offset + length) of `blob`.
 Result<std::string> Md5HexOfBlob(const Blob& blob, std::uint64_t offset, std::uint64_t length);
+// CRC-32C of bytes [offset, offset + length) of `blob`.
+Result<std::uint32_t> Crc32cOfBlob(const Blob& blob, std::uint64_t offset, std::uint64_t length);
 
 }  // namespace ferry::sim

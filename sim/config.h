@@ -24,6 +24,10 @@ struct SimConfig {
   std::uint64_t min_part_size = 5u << 20;
   std::vector<std::string> faults;    // fault specs, see faults.h
   std::uint64_t fault_seed = 1;
+  // How far the simulator's clock is ahead of the host's (negative: behind).
+  // It signs the Date header and is what request times are checked against,
+  // so a non-zero value is a persistent clock skew between client and server.
+  std::chrono::seconds clock_offset{0};
   std::string event_webhook;          // "http://host:port/path"; "" = no events
   std::string event_token;            // sent as X-Ferry-Token
   std::string tls_cert;               // PEM files; both set = HTTPS

@@ -134,15 +134,15 @@ class Connection {
     co_return true;
   }
 
-  static std::string HeaderBlock(const SimResponse& r, const std::string& request_id,
-                                 bool keep_alive) {
+  std::string HeaderBlock(const SimResponse& r, const std::string& request_id,
+                          bool keep_alive) const {
     std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " +
                     std::string(http::obsolete_reason(static_cast<http::status>(r.status))) +
                     "\r\n";
     for (const auto& [n, v] : r.headers) h += n + ": " + v + "\r\n";
     h += "x-amz-request-id: " + request_id + "\r\n";
     h += "x-amz-id-2: s3sim/" + request_id + "\r\n";
-    h += "Date: " + HttpDate(Clock::now()) + "\r\n";
+    h += "Date: " + HttpDate(svc_.Now()) + "\r\n";
     h += "Server: s3sim\r\n";
     if (r.status != 204) h += "Content-Length: " + std::to_string(r.content_length()) + "\r\n";
     if (!keep_alive) h += "Connection: close\r\n";
@@ -301,6 +301,16 @@ class Connection {
     e.bytes_in = in;
     e.bytes_out = o;
     e.fault = out.fault;
+    // The signature as sent (even a wrong one), so tests can check that it
+    // never shows up in a client's logs or output.
+    if (const std::string* a = req.Header("authorization")) {
+      auto at = a->find("Signature=");
+      if (at != std::string::npos) e.signature = a->substr(at + 10, 64);
+    } else {
+      for (const auto& [name, value] : req.query) {
+        if (name == "X-Amz-Signature") e.signature = value.substr(0, 64);
+      }
+    }
     svc_.log.Append(std::move(e));
   }
 

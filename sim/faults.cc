@@ -16,6 +16,8 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 7> kKinds = {{
     {FaultKind::kLatency, "latency"},
 }};
 
+constexpr std::int64_t kDefaultSkewMs = 3600 * 1000;
+
 Status Bad(std::string msg) { return Status::Error(ErrorClass::kInvalidArgument, std::move(msg)); }
 
 bool KnownOp(std::string_view op) {
@@ -183,6 +185,7 @@ FaultDecision FaultInjector::Decide(std::string_view op, std::string_view bucket
       d.extra_latency_ms += r.latency_ms;
     } else {
       d.kind = r.kind;
+      if (r.kind == FaultKind::kSkew) d.skew_ms = r.latency_ms > 0 ? r.latency_ms : kDefaultSkewMs;
     }
   }
   return d;

@@ -10,7 +10,10 @@
 // Kinds (what a firing rule does):
 //   error500    500 InternalError instead of running the operation
 //   slowdown503 503 SlowDown instead of running the operation
-//   skew        403 RequestTimeTooSkewed instead of running the operation
+//   skew        the simulator's clock jumps ahead by `ms` (default 1 h; it
+//               stays there) and this request gets 403 RequestTimeTooSkewed
+//               instead of running; later requests signed with the old time
+//               get it from the SigV4 check (not counted as faults)
 //   reset       connection reset (RST): for requests with a body, after about
 //               half of it was read and before anything is stored; otherwise
 //               after the headers and half of the response body (at once when
@@ -61,7 +64,7 @@ struct FaultRule {
   std::int64_t remaining = -1;  // fires left; -1 = unlimited
   std::string bucket;         // "" = any
   std::string key_prefix;     // "" = any
-  std::uint32_t latency_ms = 0;
+  std::uint32_t latency_ms = 0;  // latency: the delay; skew: the clock jump (0 = 1 h)
   std::uint64_t injected = 0;  // how often it fired
 
   nlohmann::json ToJson() const;
@@ -73,6 +76,7 @@ Result<FaultRule> FaultRuleFromJson(const nlohmann::json& j);
 struct FaultDecision {
   std::optional<FaultKind> kind;  // never kLatency
   std::uint32_t extra_latency_ms = 0;
+  std::int64_t skew_ms = 0;       // clock jump of a firing skew rule
   std::vector<FaultKind> fired;   // for counters, latency included
 };
 

@@ -1,6 +1,7 @@
 // Helpers shared by the operation handlers (see ops.h).
 #include <cstdio>
 
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 #include "protocols/s3/sigv4.h"
 #include "sim/errors.h"
@@ -80,7 +81,30 @@ void AddMetadataHeaders(const Metadata& m, SimResponse& r) {
   if (!has_type) r.Set("content-type", "binary/octet-stream");
 }
 
+Result<std::optional<std::uint32_t>> RequestCrc32c(const SimRequest& req) {
+  const std::string* h = req.Header("x-amz-checksum-crc32c");
+  if (!h) return std::optional<std::uint32_t>();
+  auto v = crc32c::FromBase64(*h);
+  if (!v) return S3Error(400, "InvalidRequest", "Value for x-amz-checksum-crc32c header is invalid.");
+  return std::optional<std::uint32_t>(*v);
+}
+
+void AddChecksumHeaders(const SimRequest& req, const ObjectRecord& obj, long part,
+                        SimResponse& r) {
+  const std::string* mode = req.Header("x-amz-checksum-mode");
+  if (!mode || *mode != "ENABLED" || obj.checksum_crc32c.empty()) return;
+  if (part <= 0 || obj.part_sizes.empty()) {
+    r.Set("x-amz-checksum-crc32c", obj.checksum_crc32c);
+    r.Set("x-amz-checksum-type", obj.checksum_type);
+  } else if (static_cast<std::size_t>(part) <= obj.part_crc32c.size()) {
+    // A part of a COMPOSITE object: that part's own checksum.
+    r.Set("x-amz-checksum-crc32c", obj.part_crc32c[static_cast<std::size_t>(part - 1)]);
+    r.Set("x-amz-checksum-type", "COMPOSITE");
+  }
+}
+
 io::Task<Result<ReceivedBody>> ReceiveBody(OpContext& c, bool flip) {
+  FERRY_CO_ASSIGN_OR_RETURN(std::optional<std::uint32_t> want_crc, RequestCrc32c(c.req));
   std::unique_ptr<BlobWriter> writer = c.svc.store.blobs().NewWriter(c.body.size());
   if (!writer) co_return InternalError("cannot create a body file in --data-dir");
   digest::Hasher md5(digest::Hasher::Kind::kMd5);
@@ -96,6 +120,7 @@ io::Task<Result<ReceivedBody>> ReceiveBody(OpContext& c, bool flip) {
     }
     std::string_view chunk(buf.data(), *n);
     md5.Update(chunk);
+    out.crc32c = crc32c::Extend(out.crc32c, chunk);
     FERRY_CO_RETURN_IF_ERROR(writer->Append(chunk));
     out.size += *n;
   }
@@ -109,6 +134,13 @@ io::Task<Result<ReceivedBody>> ReceiveBody(OpContext& c, bool flip) {
       co_return S3Error(400, "BadDigest",
                         "The Content-MD5 you specified did not match what we received.");
     }
+  }
+  if (want_crc) {
+    if (*want_crc != out.crc32c) {
+      co_return S3Error(400, "BadDigest",
+                        "The CRC32C you specified did not match the calculated checksum.");
+    }
+    out.checksum_crc32c = crc32c::ToBase64(out.crc32c);
   }
   auto blob = writer->Finish();
   if (!blob.ok()) co_return InternalError(blob.status().error().message);

@@ -1,5 +1,6 @@
 // Multipart upload handlers: Create, UploadPart, UploadPartCopy, Complete,
 // Abort, ListParts.
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 #include "sim/errors.h"
 #include "sim/ops.h"
@@ -31,6 +32,20 @@ std::string UploadId(const SimRequest& req) {
   return v ? *v : std::string();
 }
 
+std::string Lower(std::string s) {
+  for (char& ch : s) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return s;
+}
+
+std::string Upper(std::string s) {
+  for (char& ch : s) {
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  }
+  return s;
+}
+
 void AddOwner(XmlWriter& x, std::string_view element) {
   x.Open(element).Element("ID", "s3sim").Element("DisplayName", "s3sim").Close(element);
 }
@@ -38,10 +53,28 @@ void AddOwner(XmlWriter& x, std::string_view element) {
 }  // namespace
 
 HandlerResult CreateMultipartUpload(OpContext& c) {
+  // x-amz-checksum-algorithm names the parts' checksum; only CRC32C is
+  // validated here, others (CRC32, SHA*, CRC64NVME) are accepted unchecked.
+  std::string algorithm = Upper(c.req.HeaderOr("x-amz-checksum-algorithm"));
+  std::string type = Upper(c.req.HeaderOr("x-amz-checksum-type"));
+  if (!type.empty() && algorithm.empty()) {
+    co_return S3Error(400, "InvalidRequest",
+                      "The x-amz-checksum-type header can only be used with the "
+                      "x-amz-checksum-algorithm header.");
+  }
+  if (!type.empty() && type != "COMPOSITE" && type != "FULL_OBJECT") {
+    co_return S3Error(400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
+  }
+  if (algorithm == "CRC32C" && type.empty()) type = "COMPOSITE";  // AWS's default for CRC32C
   FERRY_CO_ASSIGN_OR_RETURN(std::string id,
-                            c.svc.store.CreateUpload(c.bucket, c.key, MetadataFromRequest(c.req)));
+                            c.svc.store.CreateUpload(c.bucket, c.key, MetadataFromRequest(c.req),
+                                                     algorithm, type));
   SimResponse r;
   r.Set("Content-Type", "application/xml");
+  if (!algorithm.empty()) {
+    r.Set("x-amz-checksum-algorithm", algorithm);
+    r.Set("x-amz-checksum-type", type);
+  }
   r.body = XmlWriter("InitiateMultipartUploadResult")
                .Element("Bucket", c.bucket)
                .Element("Key", c.key)
@@ -54,7 +87,15 @@ HandlerResult UploadPart(OpContext& c) {
   FERRY_CO_ASSIGN_OR_RETURN(int number, PartNumber(c.req));
   std::string id = UploadId(c.req);
   // Fail before the body arrives when the upload is gone.
-  FERRY_CO_RETURN_IF_ERROR(c.svc.store.GetUpload(c.bucket, c.key, id).status());
+  FERRY_CO_ASSIGN_OR_RETURN(UploadRecord upload, c.svc.store.GetUpload(c.bucket, c.key, id));
+  if (c.req.Header("x-amz-checksum-crc32c") && upload.checksum_algorithm != "CRC32C") {
+    co_return S3Error(400, "InvalidRequest",
+                      "Checksum Type mismatch occurred, expected checksum Type: " +
+                          (upload.checksum_algorithm.empty()
+                               ? std::string("null")
+                               : Lower(upload.checksum_algorithm)) +
+                          ", actual checksum Type: crc32c");
+  }
   if (c.body.size() && *c.body.size() > kMaxPartSize) {
     co_return S3Error(400, "EntityTooLarge",
                       "Your proposed upload exceeds the maximum allowed object size.");
@@ -66,16 +107,18 @@ HandlerResult UploadPart(OpContext& c) {
   part.size = body.size;
   part.last_modified = Clock::now();
   part.body = body.blob;
+  part.checksum_crc32c = body.checksum_crc32c;
   FERRY_CO_RETURN_IF_ERROR(c.svc.store.PutPart(c.bucket, c.key, id, part));
   SimResponse r;
   r.Set("ETag", Quote(part.etag));
+  if (!part.checksum_crc32c.empty()) r.Set("x-amz-checksum-crc32c", part.checksum_crc32c);
   co_return r;
 }
 
 HandlerResult UploadPartCopy(OpContext& c) {
   FERRY_CO_ASSIGN_OR_RETURN(int number, PartNumber(c.req));
   std::string id = UploadId(c.req);
-  FERRY_CO_RETURN_IF_ERROR(c.svc.store.GetUpload(c.bucket, c.key, id).status());
+  FERRY_CO_ASSIGN_OR_RETURN(UploadRecord upload, c.svc.store.GetUpload(c.bucket, c.key, id));
   FERRY_CO_ASSIGN_OR_RETURN(CopySource src, ParseCopySource(c.req));
   FERRY_CO_ASSIGN_OR_RETURN(ObjectRecord obj, c.svc.store.GetObject(src.bucket, src.key));
   FERRY_CO_RETURN_IF_ERROR(CheckCopyConditions(c.req, obj));
@@ -102,13 +145,19 @@ HandlerResult UploadPartCopy(OpContext& c) {
   part.size = length;
   part.last_modified = Clock::now();
   part.body = MakeSliceBlob(obj.body, offset, length);
+  if (upload.checksum_algorithm == "CRC32C") {
+    // S3 computes the copied part's checksum itself.
+    auto crc = Crc32cOfBlob(*part.body, 0, length);
+    if (!crc.ok()) co_return InternalError(crc.status().error().message);
+    part.checksum_crc32c = crc32c::ToBase64(*crc);
+  }
   FERRY_CO_RETURN_IF_ERROR(c.svc.store.PutPart(c.bucket, c.key, id, part));
   SimResponse r;
   r.Set("Content-Type", "application/xml");
-  r.body = XmlWriter("CopyPartResult")
-               .Element("LastModified", Iso8601(part.last_modified))
-               .Element("ETag", Quote(part.etag))
-               .Finish();
+  XmlWriter x("CopyPartResult");
+  x.Element("LastModified", Iso8601(part.last_modified)).Element("ETag", Quote(part.etag));
+  if (!part.checksum_crc32c.empty()) x.Element("ChecksumCRC32C", part.checksum_crc32c);
+  r.body = x.Finish();
   co_return r;
 }
 
@@ -119,17 +168,21 @@ HandlerResult CompleteMultipartUpload(OpContext& c) {
   FERRY_CO_ASSIGN_OR_RETURN(std::vector<CompletePart> parts, ParseCompleteMultipartUpload(xml));
   FERRY_CO_ASSIGN_OR_RETURN(
       ObjectRecord obj,
-      c.svc.store.CompleteUpload(c.bucket, c.key, id, parts, c.svc.config.min_part_size));
+      c.svc.store.CompleteUpload(c.bucket, c.key, id, parts, c.svc.config.min_part_size,
+                                 c.req.HeaderOr("x-amz-checksum-crc32c")));
   c.svc.Publish({"ObjectCreated:CompleteMultipartUpload", c.bucket, c.key, obj.size, obj.etag,
                  obj.last_modified});
   SimResponse r;
   r.Set("Content-Type", "application/xml");
-  r.body = XmlWriter("CompleteMultipartUploadResult")
-               .Element("Location", "/" + c.bucket + "/" + c.key)
-               .Element("Bucket", c.bucket)
-               .Element("Key", c.key)
-               .Element("ETag", Quote(obj.etag))
-               .Finish();
+  XmlWriter x("CompleteMultipartUploadResult");
+  x.Element("Location", "/" + c.bucket + "/" + c.key)
+      .Element("Bucket", c.bucket)
+      .Element("Key", c.key)
+      .Element("ETag", Quote(obj.etag));
+  if (!obj.checksum_crc32c.empty()) {
+    x.Element("ChecksumCRC32C", obj.checksum_crc32c).Element("ChecksumType", obj.checksum_type);
+  }
+  r.body = x.Finish();
   co_return r;
 }
 
@@ -168,8 +221,9 @@ HandlerResult ListParts(OpContext& c) {
         .Element("PartNumber", std::to_string(p->number))
         .Element("LastModified", Iso8601(p->last_modified))
         .Element("ETag", Quote(p->etag))
-        .Element("Size", std::to_string(p->size))
-        .Close("Part");
+        .Element("Size", std::to_string(p->size));
+    if (!p->checksum_crc32c.empty()) x.Element("ChecksumCRC32C", p->checksum_crc32c);
+    x.Close("Part");
   }
   std::string doc = x.Finish();
   SimResponse r;

@@ -111,6 +111,8 @@ Result<SimResponse> ObjectResponse(OpContext& c) {
   r.Set("ETag", Quote(obj.etag));
   r.Set("Last-Modified", HttpDate(obj.last_modified));
   r.Set("Accept-Ranges", "bytes");
+  // A checksum describes the whole object or one part, never a byte range.
+  if (!range || part > 0) AddChecksumHeaders(c.req, obj, part, r);
   AddMetadataHeaders(obj.metadata, r);
   // response-content-type & co. override stored headers on GET.
   static constexpr std::pair<std::string_view, std::string_view> kOverrides[] = {
@@ -157,10 +159,18 @@ HandlerResult PutObject(OpContext& c) {
   rec.last_modified = Clock::now();
   rec.metadata = MetadataFromRequest(c.req);
   rec.body = body.blob;
+  if (!body.checksum_crc32c.empty()) {
+    rec.checksum_crc32c = body.checksum_crc32c;
+    rec.checksum_type = "FULL_OBJECT";
+  }
   FERRY_CO_RETURN_IF_ERROR(c.svc.store.PutObject(c.bucket, rec));
   c.svc.Publish({"ObjectCreated:Put", c.bucket, c.key, rec.size, rec.etag, rec.last_modified});
   SimResponse r;
   r.Set("ETag", Quote(rec.etag));
+  if (!rec.checksum_crc32c.empty()) {
+    r.Set("x-amz-checksum-crc32c", rec.checksum_crc32c);
+    r.Set("x-amz-checksum-type", rec.checksum_type);
+  }
   for (const auto& [n, v] : rec.metadata) {
     if (n.starts_with("x-amz-server-side-encryption")) r.Set(n, v);
   }
@@ -205,6 +215,8 @@ HandlerResult CopyObject(OpContext& c) {
   // A copy is a single-part object: its ETag is the MD5 of the bytes.
   if (obj.part_sizes.empty()) {
     rec.etag = obj.etag;
+    rec.checksum_crc32c = obj.checksum_crc32c;  // the bytes are the same
+    rec.checksum_type = obj.checksum_type;
   } else {
     auto md5 = Md5HexOfBlob(*obj.body, 0, obj.size);
     if (!md5.ok()) co_return InternalError(md5.status().error().message);

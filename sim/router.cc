@@ -169,7 +169,7 @@ io::Task<Outcome> HandleS3(Services& svc, const SimRequest& req, BodyReader& raw
   // (no structured binding: this is a coroutine, see STYLE/GCC 12 notes)
   std::pair<std::string, std::string> keys = svc.keys.Get();
   AuthConfig auth_cfg{keys.first, keys.second, svc.config.region, svc.config.max_clock_skew};
-  auto auth = Authenticate(req, auth_cfg, Clock::now());
+  auto auth = Authenticate(req, auth_cfg, svc.Now());
   if (!auth.ok()) {
     fail(auth.status());
     co_return out;
@@ -188,6 +188,9 @@ io::Task<Outcome> HandleS3(Services& svc, const SimRequest& req, BodyReader& raw
         fail(S3Error(503, "SlowDown", "Please reduce your request rate."));
         break;
       case FaultKind::kSkew:
+        // The clock jumps (persistently): this request and every later one
+        // signed with the old time are too skewed until the client adapts.
+        svc.clock_offset_ms += fd.skew_ms;
         fail(S3Error(403, "RequestTimeTooSkewed",
                      "The difference between the request time and the current time is too large."));
         break;

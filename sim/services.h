@@ -66,6 +66,12 @@ struct Services {
         keys(config.access_key, config.secret_key) {
     link.latency_ms = config.latency_ms;
     link.bandwidth_bps = config.bandwidth_bps;
+    clock_offset_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.clock_offset).count();
+  }
+
+  // The simulator's clock: the host's plus clock_offset_ms (see SimConfig).
+  Clock::time_point Now() const {
+    return Clock::now() + std::chrono::milliseconds(clock_offset_ms.load());
   }
 
   std::string NewRequestId();
@@ -80,6 +86,8 @@ struct Services {
   FaultInjector faults;
   LinkSettings link;
   KeyPair keys;  // starts as config.access_key / secret_key
+  // Moved by POST /_sim/clock and by the `skew` fault.
+  std::atomic<std::int64_t> clock_offset_ms{0};
   EventSink* events = nullptr;  // set once before serving; owned by Server
 
  private:

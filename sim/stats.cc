@@ -52,7 +52,8 @@ nlohmann::json LogEntry::ToJson() const {
   return {{"seq", seq},       {"time", Iso8601(time)}, {"method", method},
           {"op", op},         {"bucket", bucket},      {"key", key},
           {"status", status}, {"bytes_in", bytes_in},  {"bytes_out", bytes_out},
-          {"bytes", bytes_in + bytes_out}, {"fault", fault}};
+          {"bytes", bytes_in + bytes_out}, {"fault", fault},
+          {"signature", signature}};
 }
 
 std::uint64_t RequestLog::Append(LogEntry e) {

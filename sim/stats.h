@@ -51,6 +51,7 @@ struct LogEntry {
   std::uint64_t bytes_in = 0;   // request payload bytes read
   std::uint64_t bytes_out = 0;  // response body bytes sent
   std::string fault;            // kind injected, "" if none
+  std::string signature;        // SigV4 signature the client sent (header or query), "" if none
   nlohmann::json ToJson() const;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 #include "sim/errors.h"
 #include "sim/synthetic.h"
@@ -166,7 +167,8 @@ Result<ListPage> Store::List(const std::string& bucket, const ListQuery& q) cons
 }
 
 Result<std::string> Store::CreateUpload(const std::string& bucket, const std::string& key,
-                                        Metadata metadata) {
+                                        Metadata metadata, std::string checksum_algorithm,
+                                        std::string checksum_type) {
   std::lock_guard lock(mu_);
   if (!FindLocked(bucket)) return NoSuchBucket();
   char id[40];
@@ -177,6 +179,8 @@ Result<std::string> Store::CreateUpload(const std::string& bucket, const std::st
   u.key = key;
   u.initiated = Clock::now();
   u.metadata = std::move(metadata);
+  u.checksum_algorithm = std::move(checksum_algorithm);
+  u.checksum_type = std::move(checksum_type);
   uploads_.emplace(u.id, std::move(u));
   return std::string(id);
 }
@@ -211,7 +215,8 @@ Result<UploadRecord> Store::GetUpload(const std::string& bucket, const std::stri
 Result<ObjectRecord> Store::CompleteUpload(const std::string& bucket, const std::string& key,
                                            const std::string& upload_id,
                                            const std::vector<CompletePart>& parts,
-                                           std::uint64_t min_part_size) {
+                                           std::uint64_t min_part_size,
+                                           const std::string& expected_crc32c) {
   std::lock_guard lock(mu_);
   FERRY_ASSIGN_OR_RETURN(UploadRecord * u, FindUploadLocked(bucket, key, upload_id));
   if (parts.empty()) {
@@ -222,6 +227,9 @@ Result<ObjectRecord> Store::CompleteUpload(const std::string& bucket, const std:
   std::vector<BlobPtr> bodies;
   std::vector<std::string> md5s;
   ObjectRecord obj;
+  const bool crc32c = u->checksum_algorithm == "CRC32C";
+  std::string raw_crcs;        // COMPOSITE: the concatenated part CRCs
+  std::uint32_t full_crc = 0;  // FULL_OBJECT: the combined CRC
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const CompletePart& p = parts[i];
     if (i > 0 && p.number <= parts[i - 1].number) {
@@ -242,6 +250,26 @@ Result<ObjectRecord> Store::CompleteUpload(const std::string& bucket, const std:
                          std::to_string(p.number) + " has " + std::to_string(it->second.size) +
                          " bytes, minimum " + std::to_string(min_part_size) + ")");
     }
+    if (crc32c) {
+      // AWS: every part of a CRC32C upload names its checksum at completion.
+      if (p.checksum_crc32c.empty()) {
+        return S3Error(400, "InvalidRequest",
+                       "The upload was created using a crc32c checksum. The complete request "
+                       "must include the checksum for each part. It was missing for part " +
+                           std::to_string(p.number) + " in the request.");
+      }
+      auto part_crc = crc32c::FromBase64(it->second.checksum_crc32c);
+      if (!part_crc || p.checksum_crc32c != it->second.checksum_crc32c) {
+        return S3Error(400, "InvalidPart",
+                       "One or more of the specified parts could not be found. The part may "
+                       "not have been uploaded, or the specified entity tag may not match the "
+                       "part's entity tag. (part " + std::to_string(p.number) +
+                           ": checksum)");
+      }
+      raw_crcs += crc32c::ToRaw(*part_crc);
+      full_crc = crc32c::Crc32cCombine(full_crc, *part_crc, it->second.size);
+      obj.part_crc32c.push_back(it->second.checksum_crc32c);
+    }
     std::string raw;
     digest::FromHex(it->second.etag, &raw);
     md5s.push_back(std::move(raw));
@@ -254,6 +282,21 @@ Result<ObjectRecord> Store::CompleteUpload(const std::string& bucket, const std:
   obj.etag = MultipartEtag(md5s);
   obj.last_modified = Clock::now();
   obj.metadata = u->metadata;
+  if (crc32c) {
+    if (u->checksum_type == "FULL_OBJECT") {
+      obj.checksum_type = "FULL_OBJECT";
+      obj.checksum_crc32c = crc32c::ToBase64(full_crc);
+      obj.part_crc32c.clear();
+    } else {
+      obj.checksum_type = "COMPOSITE";
+      obj.checksum_crc32c =
+          crc32c::CompositeBase64(raw_crcs, static_cast<int>(parts.size()));
+    }
+  }
+  if (!expected_crc32c.empty() && expected_crc32c != obj.checksum_crc32c) {
+    return S3Error(400, "BadDigest",
+                   "The CRC32C you specified did not match the calculated checksum.");
+  }
   obj.body = MakeCompositeBlob(std::move(bodies));
   b->objects[key] = obj;
   uploads_.erase(upload_id);

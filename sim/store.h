@@ -32,6 +32,13 @@ struct ObjectRecord {
   Metadata metadata;
   std::vector<std::uint64_t> part_sizes;  // non-empty for multipart objects
   BlobPtr body;
+  // x-amz-checksum-crc32c when the object was written with one: base64, or
+  // for a COMPOSITE multipart object "base64-N". checksum_type is
+  // "FULL_OBJECT" or "COMPOSITE" then; part_crc32c holds the part CRCs
+  // (base64) of a COMPOSITE object (HEAD ?partNumber returns them).
+  std::string checksum_crc32c{};
+  std::string checksum_type{};
+  std::vector<std::string> part_crc32c{};
 };
 
 struct PartRecord {
@@ -40,6 +47,7 @@ struct PartRecord {
   std::uint64_t size = 0;
   Clock::time_point last_modified{};
   BlobPtr body;
+  std::string checksum_crc32c{};  // base64, when the part was sent with one
 };
 
 struct UploadRecord {
@@ -49,6 +57,10 @@ struct UploadRecord {
   Clock::time_point initiated{};
   Metadata metadata;
   std::map<int, PartRecord> parts;
+  // x-amz-checksum-algorithm / -type of CreateMultipartUpload, upper-case
+  // ("" when none; only CRC32C is validated, others are accepted and ignored).
+  std::string checksum_algorithm{};
+  std::string checksum_type{};  // "COMPOSITE" (default) or "FULL_OBJECT"
 };
 
 struct BucketRecord {
@@ -73,6 +85,7 @@ struct ListPage {
 struct CompletePart {
   int number = 0;
   std::string etag;  // quotes allowed
+  std::string checksum_crc32c{};  // <ChecksumCRC32C>, "" when absent
 };
 
 struct UploadListQuery {
@@ -101,18 +114,25 @@ class Store {
   Status DeleteObject(const std::string& bucket, const std::string& key, bool* existed);
   Result<ListPage> List(const std::string& bucket, const ListQuery& q) const;
 
+  // `checksum_algorithm`/`checksum_type` as in UploadRecord.
   Result<std::string> CreateUpload(const std::string& bucket, const std::string& key,
-                                   Metadata metadata);
+                                   Metadata metadata, std::string checksum_algorithm = "",
+                                   std::string checksum_type = "");
   Status PutPart(const std::string& bucket, const std::string& key, const std::string& upload_id,
                  PartRecord part);
   // A copy of the upload (part bodies shared).
   Result<UploadRecord> GetUpload(const std::string& bucket, const std::string& key,
                                  const std::string& upload_id) const;
-  // Validates parts (order, ETags, sizes) and publishes the object.
+  // Validates parts (order, ETags, sizes; CRC32C per part when the upload
+  // was created with that algorithm) and publishes the object; a CRC32C
+  // upload's object gets its COMPOSITE ("b64-N") or FULL_OBJECT checksum.
+  // `expected_crc32c` (x-amz-checksum-crc32c of the request, "" = none) must
+  // equal that checksum (400 BadDigest).
   Result<ObjectRecord> CompleteUpload(const std::string& bucket, const std::string& key,
                                       const std::string& upload_id,
                                       const std::vector<CompletePart>& parts,
-                                      std::uint64_t min_part_size);
+                                      std::uint64_t min_part_size,
+                                      const std::string& expected_crc32c = "");
   Status AbortUpload(const std::string& bucket, const std::string& key,
                      const std::string& upload_id);
   // Sorted by (key, initiation order); parts not included. *truncated set.

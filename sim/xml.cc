@@ -130,6 +130,7 @@ Result<std::vector<CompletePart>> ParseCompleteMultipartUpload(std::string_view 
       return InvalidArgument("Part number must be an integer between 1 and 10000, inclusive");
     }
     part.etag = p.child_value("ETag");
+    part.checksum_crc32c = p.child_value("ChecksumCRC32C");
     parts.push_back(std::move(part));
   }
   return parts;

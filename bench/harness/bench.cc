@@ -30,11 +30,19 @@ Result<BenchReport> RunBench(const BenchOptions& opts) {
     FERRY_ASSIGN_OR_RETURN(Workload w, MakeWorkload(name, opts.smoke));
     report.scenario_descriptions.push_back(w.name + ": " + w.description);
     Scenario sc(opts, w, opts.work_dir + "/" + name);
-    FERRY_RETURN_IF_ERROR(sc.Start());
     auto add = [&](Row r) {
       LogRow(r);
       report.rows.push_back(std::move(r));
     };
+    if (Status started = sc.Start(); !started.ok()) {
+      // Recorded as a failed row; the other scenarios still run.
+      Row r;
+      r.scenario = name;
+      r.tool = "setup";
+      r.error = started.ToString();
+      add(std::move(r));
+      continue;
+    }
     add(MeasureW(sc, false));
     if (name == "large" && opts.extra_checks) add(MeasureW(sc, true));
     for (const std::string& tool : tools) add(RunTool(sc, tool, opts.ferry));
@@ -46,11 +54,21 @@ Result<BenchReport> RunBench(const BenchOptions& opts) {
     FERRY_ASSIGN_OR_RETURN(Workload w, MakeWorkload("large", opts.smoke));
     Scenario sc(opts, w, opts.work_dir + "/large-tls");
     sc.tls = true;
-    FERRY_ASSIGN_OR_RETURN(sc.tls_files, MakeSelfSignedCert(sc.dir + "/tls"));
-    FERRY_RETURN_IF_ERROR(sc.Start());
     FerrySettings fs = opts.ferry;
     fs.payload_signing = "auto";
-    Row r = RunTool(sc, "ferry", fs);
+    Row r;
+    auto cert = MakeSelfSignedCert(sc.dir + "/tls");
+    Status started = cert.ok() ? Status::Ok() : cert.status();
+    if (started.ok()) {
+      sc.tls_files = *cert;
+      started = sc.Start();
+    }
+    if (started.ok()) {
+      r = RunTool(sc, "ferry", fs);
+    } else {
+      r.tool = "ferry-tls";
+      r.error = started.ToString();
+    }
     r.scenario = "large";
     LogRow(r);
     report.rows.push_back(std::move(r));

@@ -1,6 +1,7 @@
 #include "bench/harness/child.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -85,6 +87,9 @@ Result<std::unique_ptr<Child>> Child::Spawn(ChildOptions opts) {
   for (auto& e : env) env_ptrs.push_back(e.data());
   env_ptrs.push_back(nullptr);
 
+  // Give freed heap back first: a forked child shares (and is charged for)
+  // the parent's resident pages until it execs.
+  ::malloc_trim(0);
   int log_fd = ::open(opts.log_path.empty() ? "/dev/null" : opts.log_path.c_str(),
                       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
@@ -118,6 +123,8 @@ Result<std::unique_ptr<Child>> Child::Spawn(ChildOptions opts) {
   child->program_ = program;
   child->log_path_ = opts.log_path;
   child->started_ = started;
+  std::error_code ec;
+  child->self_exe_ = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   return child;
 }
 
@@ -139,8 +146,26 @@ bool Child::Reap(bool block) {
   if (WIFSIGNALED(status)) usage_.signal = WTERMSIG(status);
   usage_.user_seconds = Seconds(ru.ru_utime);
   usage_.system_seconds = Seconds(ru.ru_stime);
-  usage_.peak_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;  // KiB on Linux
+  // ru_maxrss (KiB) includes the pre-exec copy of our pages: only a fallback
+  // for a child too short-lived to be sampled.
+  usage_.peak_rss_bytes =
+      hwm_bytes_ > 0 ? hwm_bytes_ : static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
   return true;
+}
+
+void Child::SampleHwm() {
+  const std::string proc = "/proc/" + std::to_string(pid_);
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink(proc + "/exe", ec);
+  if (ec || exe.string() == self_exe_) return;  // exited, or not yet exec'd
+  std::ifstream in(proc + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      std::uint64_t kib = std::strtoull(line.c_str() + 6, nullptr, 10);
+      hwm_bytes_ = std::max(hwm_bytes_, kib * 1024);
+      return;
+    }
+  }
 }
 
 bool Child::Running() { return pid_ > 0 && !Reap(false); }
@@ -149,7 +174,9 @@ Usage Child::Wait(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return usage_;
   auto deadline = Clock::now() + timeout;
   auto pause = std::chrono::milliseconds(1);
-  while (!Reap(false)) {
+  for (;;) {
+    SampleHwm();
+    if (Reap(false)) break;
     if (Clock::now() >= deadline) {
       Stop(std::chrono::seconds(5));
       usage_.timed_out = true;

@@ -68,12 +68,16 @@ class Child {
   Child() = default;
   // Non-blocking reap; true once the child has exited (usage_ filled).
   bool Reap(bool block);
+  // Reads VmHWM once the child runs its own program (after exec).
+  void SampleHwm();
 
   pid_t pid_ = -1;
   bool exited_ = false;
   Usage usage_;
   std::string program_;
   std::string log_path_;
+  std::string self_exe_;          // ferry-bench itself: the child before exec
+  std::uint64_t hwm_bytes_ = 0;   // largest VmHWM seen after exec
   std::chrono::steady_clock::time_point started_{};
 };
 

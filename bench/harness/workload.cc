@@ -105,7 +105,7 @@ Workload Sweep(bool smoke) {
   Workload w;
   w.name = "sweep";
   std::uint64_t n = 2;
-  std::uint64_t size = smoke ? 11 * kMiB : 512 * kMiB;
+  std::uint64_t size = smoke ? 11 * kMiB : 384 * kMiB;
   w.groups.push_back({"sweep/obj-", n, size, 9000, 0});
   w.description = std::to_string(n) + " x " + std::to_string(size / kMiB) +
                   " MiB single-part objects (the copier chooses the part size)";

@@ -8,7 +8,7 @@
 //          (~20 MiB packs, index blobs, format blobs)
 //   small  10,000 x 64 KiB
 //   list   1,000,000 x 1 KiB present at both ends: reconcile, nothing to copy
-//   sweep  2 x 512 MiB single-part objects (the copier picks its own part
+//   sweep  2 x 384 MiB single-part objects (the copier picks its own part
 //          size, so part size can be swept)
 //
 // Objects are synthetic (s3sim generates their bytes from a seed), so the

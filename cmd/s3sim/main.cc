@@ -27,12 +27,16 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--fault", cfg.faults, "Fault rule, e.g. op=get,kind=reset,next=1 (repeatable)");
   app.add_option("--fault-seed", cfg.fault_seed, "Seed for probabilistic faults");
+  std::int64_t clock_offset_s = 0;
+  app.add_option("--clock-offset", clock_offset_s,
+                 "Seconds the simulator's clock is ahead of the host's (negative: behind)");
   app.add_option("--event-webhook", cfg.event_webhook, "http:// URL to POST S3 event notifications to");
   app.add_option("--event-token", cfg.event_token, "X-Ferry-Token sent with events");
   app.add_option("--port-file", port_file, "Write the bound port here");
   app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain (serve HTTPS)");
   app.add_option("--tls-key", cfg.tls_key, "PEM private key");
   CLI11_PARSE(app, argc, argv);
+  cfg.clock_offset = std::chrono::seconds(clock_offset_s);
 
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) {

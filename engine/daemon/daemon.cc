@@ -128,6 +128,19 @@ Result<std::shared_ptr<Generation>> Daemon::Impl::BuildGeneration(config::Config
     FERRY_ASSIGN_OR_RETURN(Wiring::Side src, wiring.GetSide(*t.source_endpoint, *t.source));
     FERRY_ASSIGN_OR_RETURN(Wiring::Side dst,
                            wiring.GetSide(*t.destination_endpoint, *t.destination));
+    rt.settings.require_checksum = t.route->verify == config::VerifyMode::kChecksum;
+    if (rt.settings.require_checksum) {
+      // Checksums are compared only where both ends store and return them.
+      const config::Endpoint* lacking =
+          !src.backend->capabilities().checksum_crc32c   ? t.source_endpoint
+          : !dst.backend->capabilities().checksum_crc32c ? t.destination_endpoint
+                                                         : nullptr;
+      if (lacking != nullptr) {
+        return Status::Error(ErrorClass::kInvalidArgument,
+                             "route " + t.route->name + ": verify: checksum needs "
+                             "capabilities.checksum_crc32c: true on endpoint " + lacking->name);
+      }
+    }
     rt.source = {src.backend, src.pacer, t.source->prefix};
     rt.dest.id = t.id;
     rt.dest.backend = dst.backend;

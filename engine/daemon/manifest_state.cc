@@ -7,7 +7,8 @@ using manifest::ObjectRecord;
 
 manifest::VerifiedBy ToManifest(const std::string& v) {
   if (v == "etag" || v == "listing-etag") return manifest::VerifiedBy::kEtagMirror;
-  if (v == "part-md5") return manifest::VerifiedBy::kChecksum;
+  if (v == "checksum") return manifest::VerifiedBy::kChecksum;
+  if (v == "part-md5" || v == "content-hash") return manifest::VerifiedBy::kContentHash;
   if (v == "server-copy") return manifest::VerifiedBy::kServerCopy;
   if (v == "read-back") return manifest::VerifiedBy::kReadBack;
   if (v == "manifest") return manifest::VerifiedBy::kContentHash;
@@ -17,10 +18,11 @@ manifest::VerifiedBy ToManifest(const std::string& v) {
 std::string FromManifest(manifest::VerifiedBy v) {
   switch (v) {
     case manifest::VerifiedBy::kEtagMirror: return "etag";
-    case manifest::VerifiedBy::kChecksum: return "part-md5";
+    case manifest::VerifiedBy::kChecksum: return "checksum";
     case manifest::VerifiedBy::kServerCopy: return "server-copy";
     case manifest::VerifiedBy::kReadBack: return "read-back";
-    case manifest::VerifiedBy::kContentHash: return "manifest";
+    // Part MD5s + XXH3 at copy time, or unchanged since such a copy.
+    case manifest::VerifiedBy::kContentHash: return "content-hash";
     case manifest::VerifiedBy::kNone: return "";
   }
   return "";

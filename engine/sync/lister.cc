@@ -2,6 +2,32 @@
 
 namespace ferry::engine {
 
+Status Lister::CheckPage(const storage::ListPage& page) const {
+  const std::string* prev = last_key_.empty() ? nullptr : &last_key_;
+  for (const storage::ObjectSummary& o : page.contents) {
+    if (prev != nullptr && o.key <= *prev) {
+      return Status::Error(ErrorClass::kRetryable, "listing of " + backend_.Describe() +
+                                                       " is out of order at key \"" + o.key +
+                                                       "\" (after \"" + *prev + "\")");
+    }
+    if (o.key.compare(0, prefix_.size(), prefix_) != 0) {
+      return Status::Error(ErrorClass::kRetryable, "listing of " + backend_.Describe() +
+                                                       " returned key \"" + o.key +
+                                                       "\" outside prefix \"" + prefix_ + "\"");
+    }
+    prev = &o.key;
+  }
+  return Status::Ok();
+}
+
+io::Task<Result<storage::ListPage>> Lister::FetchChecked(storage::ListOptions opts) {
+  Result<storage::ListPage> page = co_await backend_.List(std::move(opts));
+  if (!page.ok()) co_return page;
+  Status st = CheckPage(*page);
+  if (!st.ok()) co_return st;
+  co_return page;
+}
+
 io::Task<Status> Lister::FetchPage() {
   storage::ListOptions opts;
   opts.prefix = prefix_;
@@ -9,9 +35,11 @@ io::Task<Status> Lister::FetchPage() {
   // Some servers ignore continuation tokens of others' making; start-after
   // the last key seen is equivalent and robust.
   if (token_.empty() && started_) opts.start_after = last_key_;
+  // A page damaged in flight (a flipped byte) can still parse; one that is
+  // out of order or leaves the prefix is fetched again, like a failed one.
   FERRY_CO_ASSIGN_OR_RETURN(storage::ListPage page,
                             co_await WithRetry(retry_, pacer_, [&]() {
-                              return backend_.List(opts);
+                              return FetchChecked(opts);
                             }));
   started_ = true;
   page_ = std::move(page.contents);

@@ -1,7 +1,9 @@
 // Lister: a paged listing of one backend under a prefix, consumed one object
 // at a time in key order with a page of memory at most. Retries pages
-// through the endpoint's pacer; a listing that fails is reported as such
-// (the planner must then never delete anything on its basis).
+// through the endpoint's pacer, malformed ones too (keys out of order or
+// outside the prefix: a page damaged in flight); a listing that fails is
+// reported as such (the planner must then never delete anything on its
+// basis).
 #pragma once
 
 #include <optional>
@@ -26,6 +28,11 @@ class Lister {
 
  private:
   io::Task<Status> FetchPage();
+  // One List call whose page is checked: keys strictly ascending, after the
+  // last key already returned, inside the prefix (kRetryable otherwise, so
+  // the same page is fetched again).
+  io::Task<Result<storage::ListPage>> FetchChecked(storage::ListOptions opts);
+  Status CheckPage(const storage::ListPage& page) const;
 
   storage::Backend& backend_;
   Pacer& pacer_;

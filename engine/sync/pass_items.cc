@@ -51,6 +51,7 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
   req.dst_key = dest_.prefix + item->rel_key;
   req.journal = dest_.state;
   req.read_back = settings_.read_back;
+  req.require_checksum = settings_.require_checksum;
   Result<CopyOutcome> r = co_await copier_.Copy(req);
   in_flight_.Release(1);
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/transfer/async_gate.h"
+#include "protocols/base/crc32c.h"
 #include "protocols/base/body.h"
 
 namespace ferry::engine {
@@ -91,12 +92,16 @@ class SpanSource final : public io::BodySource {
   }
   std::optional<std::string> sha256_hex() override;
   std::optional<std::string> content_md5_base64() override { return md5_base64_; }
+  // Sends x-amz-checksum-crc32c with `crc`, the CRC-32C computed with the read.
+  void set_crc32c(std::uint32_t crc) { crc32c_base64_ = crc32c::ToBase64(crc); }
+  std::optional<std::string> checksum_crc32c_base64() override { return crc32c_base64_; }
 
  private:
   std::string_view data_;
   std::size_t pos_ = 0;
   std::optional<std::string> md5_base64_;
   std::optional<std::string> sha256_;
+  std::optional<std::string> crc32c_base64_;
 };
 
 }  // namespace ferry::engine

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "engine/transfer/parallel.h"
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 
 namespace ferry::engine {
@@ -40,7 +41,8 @@ std::string_view VerifiedByName(VerifiedBy v) {
   switch (v) {
     case VerifiedBy::kNone: return "none";
     case VerifiedBy::kEtagMirror: return "etag";
-    case VerifiedBy::kChecksum: return "part-md5";
+    case VerifiedBy::kChecksum: return "checksum";
+    case VerifiedBy::kContentHash: return "part-md5";
     case VerifiedBy::kServerCopy: return "server-copy";
     case VerifiedBy::kReadBack: return "read-back";
     case VerifiedBy::kManifest: return "manifest";
@@ -73,6 +75,37 @@ int EtagParts(const std::string& etag) {
     n = n * 10 + (etag[i] - '0');
   }
   return n;
+}
+
+std::optional<std::uint32_t> FullObjectCrc32c(const std::string& value) {
+  if (value.empty() || value.find('-') != std::string::npos) return std::nullopt;
+  return crc32c::FromBase64(value);
+}
+
+Status ChecksumMismatch(std::string message, const std::string& key) {
+  ErrorInfo e;
+  e.error_class = ErrorClass::kPrecondition;
+  e.message = std::move(message);
+  e.key = key;
+  return Status(std::move(e));
+}
+
+io::Task<Result<CopyOutcome>> ObjectCopier::FinishVerify(const CopyRequest& req,
+                                                         CopyOutcome out) {
+  if (settings_.read_back || req.read_back) {
+    FERRY_CO_RETURN_IF_ERROR(co_await ReadBack(req, out));
+    out.verified_by = VerifiedBy::kReadBack;
+  } else if (req.require_checksum && out.verified_by != VerifiedBy::kEtagMirror &&
+             out.verified_by != VerifiedBy::kChecksum &&
+             out.verified_by != VerifiedBy::kServerCopy) {
+    ErrorInfo e;
+    e.error_class = ErrorClass::kInvalidArgument;
+    e.message = "verify: checksum, but the copy could not be verified by a checksum (the source "
+                "returned no usable x-amz-checksum-crc32c)";
+    e.key = req.src_key;
+    co_return Status(std::move(e));
+  }
+  co_return out;
 }
 
 io::Task<Result<CopyOutcome>> ObjectCopier::Copy(CopyRequest req) {
@@ -118,19 +151,22 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
 
   // kServerCopy: same endpoint, the destination can read the source bucket.
   const auto& dcaps = dst.capabilities();
+  // Above the single-copy limit: UploadPartCopy ranges (PartCopy).
+  const bool fits_one_copy = out.size <= dcaps.max_single_put;
   if (dcaps.cross_bucket_copy && dcaps.server_side_copy && !src.endpoint_id().empty() &&
-      src.endpoint_id() == dst.endpoint_id() && out.size <= dcaps.max_single_put) {
+      src.endpoint_id() == dst.endpoint_id() && (fits_one_copy || dcaps.multipart)) {
     // Named, never a braced temporary: GCC 12 miscompiles those as coroutine
     // arguments (double destruction).
     storage::CopySourceRef from;
     from.bucket = src.bucket();
     from.key = req.src_key;
     from.if_match = out.src_etag;
+    if (!fits_one_copy) co_return co_await PartCopy(req, out, from, CopyAction::kServerCopy);
     co_return co_await ServerCopy(req, out, from, CopyAction::kServerCopy);
   }
 
   // kDedupCopy: identical content already at this destination.
-  if (req.journal != nullptr && dcaps.server_side_copy && out.size <= dcaps.max_single_put &&
+  if (req.journal != nullptr && dcaps.server_side_copy && (fits_one_copy || dcaps.multipart) &&
       out.size > 0) {
     for (const std::string& other : req.journal->FindContent(ContentId(out.src_etag, out.size))) {
       if (other == req.dst_key) continue;
@@ -140,8 +176,13 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
       storage::CopySourceRef from;
       from.key = other;
       from.if_match = h->etag;
-      auto r = co_await ServerCopy(req, out, from, CopyAction::kDedupCopy);
-      if (r.ok()) co_return r;
+      if (fits_one_copy) {
+        auto r = co_await ServerCopy(req, out, from, CopyAction::kDedupCopy);
+        if (r.ok()) co_return r;
+      } else {
+        auto r = co_await PartCopy(req, out, from, CopyAction::kDedupCopy);
+        if (r.ok()) co_return r;
+      }
     }
   }
 
@@ -182,11 +223,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::ServerCopy(const CopyRequest& req, C
   out.action = action;
   out.dst_etag = landed.etag.empty() ? put.etag : landed.etag;
   out.verified_by = VerifiedBy::kServerCopy;
-  if (settings_.read_back || req.read_back) {
-    FERRY_CO_RETURN_IF_ERROR(co_await ReadBack(req, out));
-    out.verified_by = VerifiedBy::kReadBack;
-  }
-  co_return out;
+  co_return co_await FinishVerify(req, std::move(out));
 }
 
 io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, CopyOutcome out) {
@@ -197,6 +234,9 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
                             co_await pool_.Acquire(size, Clock::now() + settings_.buffer_wait));
   std::span<char> buf = lease.data();
   std::string md5;
+  const bool send_crc = dst.capabilities().checksum_crc32c;
+  const std::optional<std::uint32_t> src_crc = FullObjectCrc32c(out.source.crc32c());
+  std::uint32_t crc = 0;
   auto fetched = co_await WithRetry(settings_.retry, *req.src.pacer, [&]() -> io::Task<Status> {
     SpanSink sink(buf);
     storage::GetOptions opts;
@@ -214,6 +254,11 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
       co_return RetryableAt("bytes read do not match the source ETag (corrupted in transit)",
                          req.src_key);
     }
+    if (send_crc || src_crc) crc = crc32c::Crc32c(std::string_view(buf.data(), size));
+    if (src_crc && crc != *src_crc) {
+      co_return RetryableAt("bytes read do not match the source's CRC32C (corrupted in transit)",
+                            req.src_key);
+    }
     co_return Status::Ok();
   });
   FERRY_CO_RETURN_IF_ERROR(fetched);
@@ -226,8 +271,15 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
   FERRY_CO_ASSIGN_OR_RETURN(
       storage::PutResult put, co_await WithRetry(settings_.retry, *req.dst.pacer,
                                                  [&]() -> io::Task<Result<storage::PutResult>> {
-        SpanSource body(data, md5);  // MD5 computed with the read above
+        SpanSource body(data, md5);  // MD5 (and CRC32C) computed with the read above
+        if (send_crc) body.set_crc32c(crc);
         auto r = co_await dst.Put(req.dst_key, body, meta);
+        if (r.ok() && send_crc && !r->checksum_crc32c.empty() &&
+            r->checksum_crc32c != crc32c::ToBase64(crc)) {
+          co_return RetryableAt("destination CRC32C " + r->checksum_crc32c +
+                                    " differs from the CRC32C sent",
+                                req.dst_key);
+        }
         if (r.ok() && dst.capabilities().etag_is_md5 && r->etag != md5_hex) {
           co_return RetryableAt("destination ETag " + r->etag + " differs from the MD5 sent " +
                                  md5_hex,
@@ -239,13 +291,10 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
   out.action = CopyAction::kPut;
   out.dst_etag = put.etag;
   out.parts = 1;
-  out.verified_by =
-      IsPlainMd5(out.src_etag) ? VerifiedBy::kEtagMirror : VerifiedBy::kChecksum;
-  if (settings_.read_back || req.read_back) {
-    FERRY_CO_RETURN_IF_ERROR(co_await ReadBack(req, out));
-    out.verified_by = VerifiedBy::kReadBack;
-  }
-  co_return out;
+  out.verified_by = IsPlainMd5(out.src_etag) ? VerifiedBy::kEtagMirror
+                    : src_crc                 ? VerifiedBy::kChecksum
+                                              : VerifiedBy::kContentHash;
+  co_return co_await FinishVerify(req, std::move(out));
 }
 
 }  // namespace ferry::engine

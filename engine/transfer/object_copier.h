@@ -3,6 +3,13 @@
 //   kHeadSource → kCheckDestination → (kSkip | kServerCopy | kDedupCopy |
 //   kPut | kMultipart) → kVerify → done
 //
+// A server-side copy (kServerCopy between buckets of one endpoint, or
+// kDedupCopy from an identical replica) above the destination's single-copy
+// limit (5 GiB) is a multipart upload of UploadPartCopy ranges (If-Match on
+// the source ETag), in the source's part layout when it is known, parts in
+// parallel and journaled like any multipart upload; no byte passes through
+// ferry.
+//
 // Multipart streams ranged GETs (If-Match on the source ETag) into leases
 // from the shared BufferPool and UploadParts out of them, many parts in
 // flight; memory is bounded by the pool, never by object size. Every finished
@@ -10,6 +17,17 @@
 // resumes the upload (confirmed with ListParts) and re-sends only unfinished
 // parts. The source's part layout is mirrored when HEAD ?partNumber=1 reveals
 // it, which makes the destination ETag equal the source ETag.
+//
+// Verification, in order of preference: the mirrored ETag (kEtagMirror);
+// the source's CRC32C (x-amz-checksum-crc32c, when the source endpoint has
+// the checksum_crc32c capability) against the CRC32C of the bytes read,
+// combined over the parts (or, for a COMPOSITE source whose layout was
+// mirrored, the CRC of the part CRCs) (kChecksum); the part MD5s the
+// destination confirmed plus the XXH3 content hash (kContentHash); and a
+// read-back when configured. A destination with checksum_crc32c also gets
+// x-amz-checksum-crc32c on every PUT/UploadPart, which it checks itself.
+// A checksum mismatch aborts the upload and restarts the object (like a
+// source that changed): the replica is never accepted.
 //
 // A source object that changes mid-copy (412 on If-Match) restarts the
 // object, at most `max_restarts` times. The first error of any part cancels
@@ -35,7 +53,8 @@ std::string_view CopyActionName(CopyAction a);
 enum class VerifiedBy {
   kNone,
   kEtagMirror,   // destination ETag equals the source ETag (same MD5s, same layout)
-  kChecksum,     // every part's MD5 (as we read it) equals the destination part ETag
+  kChecksum,     // the source's CRC32C equals the CRC32C of the bytes read and sent
+  kContentHash,  // every part's MD5 (as we read it) equals the destination part ETag
   kServerCopy,   // server-side copy with If-Match on the source ETag
   kReadBack,     // destination re-read and hashed
   kManifest,     // unchanged since an earlier verified copy (skip)
@@ -72,6 +91,9 @@ struct CopyRequest {
   std::string dst_key;
   TransferJournal* journal = nullptr;  // may be null: no resume, no dedup
   bool read_back = false;              // also verify by re-reading the replica
+  // verify: checksum. The copy must be verified by the mirrored ETag or the
+  // CRC32C; one that only the content hash verifies fails (kInvalidArgument).
+  bool require_checksum = false;
 };
 
 struct CopyOutcome {
@@ -104,12 +126,21 @@ class ObjectCopier {
     bool mirrored = false;
   };
   io::Task<Result<CopyOutcome>> CopyOnce(const CopyRequest& req);
-  io::Task<Result<Layout>> ChooseLayout(const CopyRequest& req, const storage::ObjectInfo& src);
+  // `buffered`: the parts pass through the buffer pool (so none may exceed
+  // its capacity); false for UploadPartCopy, whose bytes never reach ferry.
+  io::Task<Result<Layout>> ChooseLayout(const CopyRequest& req, const storage::ObjectInfo& src,
+                                        bool buffered = true);
   io::Task<Result<CopyOutcome>> ServerCopy(const CopyRequest& req, CopyOutcome out,
                                            storage::CopySourceRef from, CopyAction action);
+  // Server-side copy of an object above the single-copy limit: a multipart
+  // upload of UploadPartCopy ranges of `from` (object_part_copy.cc).
+  io::Task<Result<CopyOutcome>> PartCopy(const CopyRequest& req, CopyOutcome out,
+                                         storage::CopySourceRef from, CopyAction action);
   io::Task<Result<CopyOutcome>> SinglePut(const CopyRequest& req, CopyOutcome out);
   io::Task<Result<CopyOutcome>> Multipart(const CopyRequest& req, CopyOutcome out);
   io::Task<Status> ReadBack(const CopyRequest& req, const CopyOutcome& out);
+  // The read-back step and the verify: checksum requirement, at the end of a copy.
+  io::Task<Result<CopyOutcome>> FinishVerify(const CopyRequest& req, CopyOutcome out);
 
   BufferPool& pool_;
   TransferSettings settings_;
@@ -127,5 +158,9 @@ std::string MultipartEtag(const std::string& concatenated_md5s, int parts);
 Status RetryableAt(std::string message, const std::string& key);
 // The number of parts an ETag names ("...-N"), or 0 for a single-part ETag.
 int EtagParts(const std::string& etag);
+// A full-object CRC32C ("base64", not "base64-N"), parsed; nullopt otherwise.
+std::optional<std::uint32_t> FullObjectCrc32c(const std::string& value);
+// A checksum mismatch: kPrecondition so that Copy starts the object over.
+Status ChecksumMismatch(std::string message, const std::string& key);
 
 }  // namespace ferry::engine

@@ -1,11 +1,13 @@
 // ObjectCopier's multipart path: layout choice, resume, parallel parts,
 // completion and verification. See object_copier.h.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 
 #include "engine/transfer/object_copier.h"
 #include "engine/transfer/parallel.h"
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 
 namespace ferry::engine {
@@ -19,12 +21,16 @@ struct PartDone {
   std::string md5;  // raw 16 bytes
   std::string xxh3;
   std::uint64_t size = 0;
+  std::optional<std::uint32_t> crc;  // CRC-32C of the bytes, when computed or listed
 };
 
 }  // namespace
 
 io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequest& req,
-                                                                 const storage::ObjectInfo& src) {
+                                                                 const storage::ObjectInfo& src,
+                                                                 bool buffered) {
+  const std::uint64_t memory_cap =
+      buffered ? pool_.capacity() : std::numeric_limits<std::uint64_t>::max();
   const auto& dcaps = req.dst.backend->capabilities();
   const std::uint64_t size = src.size;
   Layout layout;
@@ -39,7 +45,7 @@ io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequ
       std::uint64_t p1 = first->size;
       bool fits = p1 > 0 && CeilDiv(size, p1) == static_cast<std::uint64_t>(n) &&
                   (n == 1 || p1 >= dcaps.min_part_size) && p1 <= dcaps.max_part_size &&
-                  n <= dcaps.max_parts && p1 <= pool_.capacity();
+                  n <= dcaps.max_parts && p1 <= memory_cap;
       if (fits) {
         layout.part_size = p1;
         layout.parts = n;
@@ -56,7 +62,7 @@ io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequ
     const std::uint64_t mib = 1ull << 20;
     ps = CeilDiv(CeilDiv(size, max_parts), mib) * mib;
   }
-  if (ps > pool_.capacity() || ps > dcaps.max_part_size) {
+  if (ps > memory_cap || ps > dcaps.max_part_size) {
     ErrorInfo e;
     e.error_class = ErrorClass::kInvalidArgument;
     e.message = "object of " + std::to_string(size) + " bytes needs parts of " +
@@ -75,6 +81,11 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   storage::Backend& dst = *req.dst.backend;
   FERRY_CO_ASSIGN_OR_RETURN(Layout layout, co_await ChooseLayout(req, out.source));
   const std::uint64_t size = out.size;
+  // CRC32C per part: sent when the destination checks it, computed too when
+  // the source gave one to compare with (SSE4.2: a small cost next to MD5).
+  const bool send_crc = dst.capabilities().checksum_crc32c;
+  const std::string src_crc = out.source.crc32c();
+  const bool want_crc = send_crc || !src_crc.empty();
 
   // Resume a journaled upload of this very source version, or start anew.
   std::map<int, PartDone> done;
@@ -86,7 +97,14 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     auto listed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
       return dst.ListParts(req.dst_key, prior->upload_id);
     });
-    if (listed.ok()) {
+    // An upload begun without CRC32C cannot take parts with one: start over.
+    bool crc_missing = false;
+    if (listed.ok() && send_crc) {
+      for (const storage::PartInfo& p : *listed) {
+        if (!crc32c::FromBase64(p.checksum_crc32c)) crc_missing = true;
+      }
+    }
+    if (listed.ok() && !crc_missing) {
       upload_id = prior->upload_id;
       for (const storage::PartInfo& p : *listed) {
         auto it = prior->parts.find(p.part_number);
@@ -97,11 +115,12 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
         if (!digest::FromHex(p.etag, &d.md5) || d.md5.size() != 16) continue;
         d.xxh3 = it->second.xxh3;
         d.size = p.size;
+        d.crc = crc32c::FromBase64(p.checksum_crc32c);
         done.emplace(p.part_number, std::move(d));
       }
       out.parts_resumed = static_cast<int>(done.size());
       counters_.parts_resumed.fetch_add(done.size());
-    } else if (!listed.status().Is(ErrorClass::kNotFound)) {
+    } else if (!listed.ok() && !listed.status().Is(ErrorClass::kNotFound)) {
       co_return listed.status();
     }
   }
@@ -115,6 +134,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
       if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
     }
     storage::Metadata meta = CarriedMetadata(out.source);
+    if (send_crc) meta.checksum_algorithm = "CRC32C";
     FERRY_CO_ASSIGN_OR_RETURN(upload_id,
                               co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
                                 return dst.CreateMultipart(req.dst_key, meta);
@@ -177,14 +197,23 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
           d.md5 = digest::Md5(data);
           d.xxh3 = digest::Xxh3_128Hex(data);
           d.size = len;
+          if (want_crc) d.crc = crc32c::Crc32c(data);
           const std::string md5_hex = digest::ToHex(d.md5);
           FERRY_CO_ASSIGN_OR_RETURN(
               storage::PutResult put,
               co_await WithRetry(settings_.retry, *req.dst.pacer,
                                  [&]() -> io::Task<Result<storage::PutResult>> {
                                    SpanSource body(data, d.md5);  // MD5 computed above
+                                   if (send_crc) body.set_crc32c(*d.crc);
                                    auto r = co_await dst.UploadPart(req.dst_key, upload_id, part,
                                                                     body);
+                                   if (r.ok() && send_crc && !r->checksum_crc32c.empty() &&
+                                       r->checksum_crc32c != crc32c::ToBase64(*d.crc)) {
+                                     co_return RetryableAt("part " + std::to_string(part) +
+                                                               " CRC32C " + r->checksum_crc32c +
+                                                               " differs from the CRC32C sent",
+                                                           req.dst_key);
+                                   }
                                    if (r.ok() && r->etag != md5_hex) {
                                      co_return RetryableAt("part " + std::to_string(part) +
                                                              " ETag " + r->etag +
@@ -207,12 +236,52 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
 
   std::vector<storage::CompletedPart> parts;
   std::string md5s, xxh3s;
+  std::string raw_crcs;        // for a COMPOSITE comparison
+  std::uint32_t whole_crc = 0;  // for a full-object comparison
+  bool all_crc = true;
   for (auto& [number, d] : done) {
-    parts.push_back({number, digest::ToHex(d.md5)});
+    storage::CompletedPart cp;
+    cp.part_number = number;
+    cp.etag = digest::ToHex(d.md5);
+    if (d.crc) {
+      if (send_crc) cp.checksum_crc32c = crc32c::ToBase64(*d.crc);
+      raw_crcs += crc32c::ToRaw(*d.crc);
+      whole_crc = crc32c::Crc32cCombine(whole_crc, *d.crc, d.size);
+    } else {
+      all_crc = false;
+    }
+    parts.push_back(std::move(cp));
     md5s += d.md5;
     xxh3s += d.xxh3;
   }
   const std::string expected = MultipartEtag(md5s, layout.parts);
+
+  // Checksum verification before completing: what we read (and sent) must be
+  // what the source holds. A mismatch never completes: the upload is dropped
+  // and the object starts over.
+  bool crc_verified = false;
+  if (!src_crc.empty() && all_crc) {
+    std::string ours;
+    if (FullObjectCrc32c(src_crc)) {
+      ours = crc32c::ToBase64(whole_crc);
+    } else if (layout.mirrored && EtagParts(src_crc) == layout.parts) {
+      ours = crc32c::CompositeBase64(raw_crcs, layout.parts);
+    }
+    if (!ours.empty()) {
+      if (ours != src_crc) {
+        auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+          return dst.AbortMultipart(req.dst_key, upload_id);
+        });
+        if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
+        if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
+        co_return ChecksumMismatch("CRC32C of the bytes read " + ours +
+                                       " differs from the source's " + src_crc +
+                                       " (corrupted in transit)",
+                                   req.dst_key);
+      }
+      crc_verified = true;
+    }
+  }
   auto completed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
     return dst.CompleteMultipart(req.dst_key, upload_id, parts);
   });
@@ -254,12 +323,9 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   out.part_size = layout.part_size;
   out.content_hash = digest::Xxh3_128Hex(xxh3s);
   out.verified_by = (layout.mirrored && landed_etag == out.src_etag) ? VerifiedBy::kEtagMirror
-                                                                     : VerifiedBy::kChecksum;
-  if (settings_.read_back || req.read_back) {
-    FERRY_CO_RETURN_IF_ERROR(co_await ReadBack(req, out));
-    out.verified_by = VerifiedBy::kReadBack;
-  }
-  co_return out;
+                    : crc_verified ? VerifiedBy::kChecksum
+                                   : VerifiedBy::kContentHash;
+  co_return co_await FinishVerify(req, std::move(out));
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 
 namespace ferry::io {
@@ -22,6 +23,11 @@ std::optional<std::string> MemorySource::sha256_hex() {
 std::optional<std::string> MemorySource::content_md5_base64() {
   if (!md5_) md5_ = digest::Base64Encode(digest::Md5(data_));
   return md5_;
+}
+
+std::optional<std::string> MemorySource::checksum_crc32c_base64() {
+  if (!send_crc32c_) return std::nullopt;
+  return crc32c::ToBase64(crc32c::Crc32c(data_));
 }
 
 Task<Status> StringSink::Write(std::span<const char> data) {

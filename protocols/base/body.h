@@ -36,6 +36,10 @@ class BodySource {
   // lower-case hex SHA-256 (SigV4 signed payload) and base64 MD5 (Content-MD5).
   virtual std::optional<std::string> sha256_hex() { return std::nullopt; }
   virtual std::optional<std::string> content_md5_base64() { return std::nullopt; }
+  // Base64 CRC-32C of the body, to be sent as x-amz-checksum-crc32c (a plain,
+  // signed header, never an aws-chunked trailer). nullopt: send none. A
+  // source returns one only when its owner asked for the checksum.
+  virtual std::optional<std::string> checksum_crc32c_base64() { return std::nullopt; }
 };
 
 class BodySink {
@@ -58,12 +62,19 @@ class MemorySource final : public BodySource {
   }
   std::optional<std::string> sha256_hex() override;
   std::optional<std::string> content_md5_base64() override;
+  // Asks for x-amz-checksum-crc32c with this body.
+  MemorySource& SendCrc32c() {
+    send_crc32c_ = true;
+    return *this;
+  }
+  std::optional<std::string> checksum_crc32c_base64() override;
 
  private:
   std::string_view data_;
   std::size_t pos_ = 0;
   std::optional<std::string> sha256_;
   std::optional<std::string> md5_;
+  bool send_crc32c_ = false;
 };
 
 // A sink that appends into a string, failing once more than `limit` bytes

@@ -7,11 +7,14 @@
 #include <array>
 #include <charconv>
 
+#include <pugixml.hpp>
+
 #include "protocols/base/digest.h"
 #include "protocols/s3/errors.h"
 #include "protocols/s3/headers.h"
 #include "protocols/s3/request_builder.h"
 #include "protocols/s3/sigv4.h"
+#include "protocols/s3/times.h"
 #include "protocols/s3/xml.h"
 
 namespace ferry::s3 {
@@ -43,6 +46,7 @@ class ClientImpl final : public Client {
     endpoint_name_ = options_.endpoint.host.empty() ? url.ToString() : options_.endpoint.ToString();
     sign_payload_ = options_.payload_signing == PayloadSigning::kSigned ||
                     (options_.payload_signing == PayloadSigning::kAuto && !url.tls);
+    clock_ = options_.clock_skew ? options_.clock_skew : ClockSkewFor(endpoint_name_);
   }
 
   const ClientOptions& options() const override { return options_; }
@@ -260,6 +264,7 @@ class ClientImpl final : public Client {
   Result<PutResult> PutResultFrom(const http::Response& resp) const {
     PutResult out;
     if (auto etag = resp.header("ETag")) out.etag = xml::UnquoteEtag(*etag);
+    if (auto crc = resp.header("x-amz-checksum-crc32c")) out.checksum_crc32c = std::string(*crc);
     out.version_id = VersionId(resp);
     return out;
   }
@@ -294,6 +299,62 @@ class ClientImpl final : public Client {
     co_return digest::ToHex(hasher.Finish());
   }
 
+  // The server's time from an answer: its Date header, else the ServerTime
+  // of a RequestTimeTooSkewed error body.
+  static std::optional<std::chrono::system_clock::time_point> ServerTime(
+      const http::Response& resp) {
+    if (auto date = resp.header("Date")) {
+      auto t = ParseHttpDate(*date);
+      if (t.ok()) return *t;
+    }
+    if (resp.body.empty()) return std::nullopt;
+    pugi::xml_document doc;
+    if (!doc.load_buffer(resp.body.data(), resp.body.size())) return std::nullopt;
+    auto t = ParseIso8601(doc.child("Error").child_value("ServerTime"));
+    if (!t.ok()) return std::nullopt;
+    return *t;
+  }
+
+  // A clock-skew answer to a request signed with offset `used`: learns the
+  // server's clock and makes the error retryable when the offset changed.
+  // HEAD answers carry no error code; a bare 403 whose Date is far from the
+  // signing time counts as RequestTimeTooSkewed.
+  Status LearnClock(Status st, const http::Response& resp, bool head, milliseconds used) {
+    const auto local = std::chrono::system_clock::now();
+    const bool skew_code = st.error().code == "RequestTimeTooSkewed";
+    if (!skew_code && !(head && resp.status == 403)) return st;
+    const auto server = ServerTime(resp);
+    if (!server) return st;
+    if (!skew_code) {
+      const auto off = *server - (local + used);
+      if (off <= ClockSkew::kHeadThreshold && off >= -ClockSkew::kHeadThreshold) return st;
+    }
+    const ClockSkew::Learned learned = clock_->Learn(*server, local, used);
+    ErrorInfo info = st.error();
+    info.code = "RequestTimeTooSkewed";
+    const auto off_s =
+        std::chrono::duration_cast<std::chrono::seconds>(*server - local).count();
+    const std::string off = (off_s >= 0 ? "+" : "") + std::to_string(off_s) + " s";
+    if (info.message.empty() || !skew_code) {
+      info.message = "HTTP 403 to HEAD with the server's Date " + off + " off the local clock";
+    }
+    switch (learned) {
+      case ClockSkew::Learned::kChanged:
+        info.error_class = ErrorClass::kRetryable;
+        info.message += " (clock offset " + off + " learned from the server; send again)";
+        break;
+      case ClockSkew::Learned::kUnchanged:
+        info.error_class = ErrorClass::kClockSkew;
+        info.message += " (already signing with the server's time, " + off + ")";
+        break;
+      case ClockSkew::Learned::kOutOfBounds:
+        info.error_class = ErrorClass::kClockSkew;
+        info.message += " (server clock " + off + " off, beyond the correctable ±24 h)";
+        break;
+    }
+    return Status(std::move(info));
+  }
+
   // Signs and sends `op`. Every non-2xx answer becomes a classified error.
   io::Task<Result<http::Response>> Send(Operation op, io::BodySource* body,
                                         http::ResponseOptions ro, std::uint64_t transfer_bytes,
@@ -308,9 +369,15 @@ class ClientImpl final : public Client {
     if (!hash.ok()) co_return Context(hash.status(), key);
     if (body != nullptr) {
       if (auto md5 = body->content_md5_base64()) op.headers.emplace_back("Content-MD5", *md5);
+      // A plain header, signed like every header of `op` (never an
+      // aws-chunked trailer: this client sends fixed-length bodies only).
+      if (auto crc = body->checksum_crc32c_base64()) {
+        op.headers.emplace_back("x-amz-checksum-crc32c", *crc);
+      }
     }
-    Result<http::Request> built = BuildSignedRequest(ctx_, op, *creds, *hash,
-                                                     std::chrono::system_clock::now());
+    const milliseconds clock_offset = clock_->offset();
+    Result<http::Request> built = BuildSignedRequest(
+        ctx_, op, *creds, *hash, std::chrono::system_clock::now() + clock_offset);
     if (!built.ok()) co_return Context(built.status(), key);
     http::Request req = std::move(*built);
     req.body = body;
@@ -326,6 +393,7 @@ class ClientImpl final : public Client {
     if (!Is2xx(resp->status)) {
       auto rid = resp->header("x-amz-request-id");
       Status st = ErrorFromResponse(resp->status, resp->body, rid ? *rid : std::string_view());
+      st = LearnClock(std::move(st), *resp, ro.head, clock_offset);
       co_return Context(st, key);
     }
     co_return std::move(resp);
@@ -336,6 +404,7 @@ class ClientImpl final : public Client {
   RequestContext ctx_;
   std::string endpoint_name_;
   bool sign_payload_ = false;
+  std::shared_ptr<ClockSkew> clock_;
 };
 
 Status ValidateOptions(const ClientOptions& options) {

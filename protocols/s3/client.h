@@ -6,6 +6,9 @@
 // error code, message, request id, endpoint, bucket and key. A 200 whose
 // body is an <Error> (CompleteMultipartUpload, CopyObject, UploadPartCopy)
 // is an error. Malformed or truncated XML is kRetryable with a clear message.
+// A RequestTimeTooSkewed answer teaches the client the server's clock (see
+// clock_skew.h); it is then kRetryable when the offset changed, so a retry
+// signed with the corrected time goes through.
 #pragma once
 
 #include <chrono>
@@ -16,6 +19,7 @@
 
 #include "protocols/base/body.h"
 #include "protocols/http/client.h"
+#include "protocols/s3/clock_skew.h"
 #include "protocols/s3/credentials.h"
 #include "protocols/s3/types.h"
 
@@ -40,6 +44,9 @@ struct ClientOptions {
   std::chrono::milliseconds progress_timeout{30'000};   // body transfers
   // Body transfers get request_timeout + size / min_throughput as deadline.
   std::uint64_t min_throughput_bytes_per_sec = 1u << 20;
+  // Clock offset to sign with (see clock_skew.h); nullptr = the one shared
+  // by every client of this endpoint in the process (ClockSkewFor).
+  std::shared_ptr<ClockSkew> clock_skew;
 };
 
 class Client {

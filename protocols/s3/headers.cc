@@ -130,7 +130,11 @@ Result<ObjectInfo> ParseObjectInfo(const http::Headers& headers) {
       if (ParseNumber(value, n) && n > 0) info.parts_count = n;
     } else if (name.starts_with(kChecksumPrefix)) {
       std::string algo = name.substr(kChecksumPrefix.size());
-      if (algo != "type" && !algo.empty()) info.checksums[Upper(algo)] = value;
+      if (algo == "type") {
+        info.checksum_type = value;
+      } else if (!algo.empty() && algo != "mode" && algo != "algorithm") {
+        info.checksums[Upper(algo)] = value;
+      }
     } else if (name == "x-amz-version-id") {
       if (value != "null") info.version_id = value;
     }

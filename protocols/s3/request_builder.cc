@@ -125,6 +125,7 @@ Operation HeadObjectOp(const HeadObjectRequest& req) {
   if (!req.if_none_match.empty()) {
     op.headers.emplace_back("If-None-Match", QuoteEtag(req.if_none_match));
   }
+  if (req.checksum_mode) op.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   return op;
 }
 
@@ -133,6 +134,7 @@ Operation GetObjectOp(const GetObjectRequest& req) {
   if (req.part_number) op.query.emplace_back("partNumber", std::to_string(*req.part_number));
   if (req.range) op.headers.emplace_back("Range", RangeHeader(*req.range));
   if (!req.if_match.empty()) op.headers.emplace_back("If-Match", QuoteEtag(req.if_match));
+  if (req.checksum_mode) op.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   return op;
 }
 
@@ -146,6 +148,14 @@ Result<Operation> CreateMultipartUploadOp(std::string key, const ObjectMetadata&
   Operation op = ObjectOp(verb::post, std::move(key));
   op.query.emplace_back("uploads", "");
   FERRY_RETURN_IF_ERROR(AppendMetadataHeaders(meta, op.headers));
+  if (!meta.checksum_algorithm.empty()) {
+    if (meta.checksum_algorithm != "CRC32C") {
+      return Status::Error(ErrorClass::kInvalidArgument,
+                           "unsupported checksum algorithm " + meta.checksum_algorithm);
+    }
+    op.headers.emplace_back("x-amz-checksum-algorithm", "CRC32C");
+    op.headers.emplace_back("x-amz-checksum-type", "COMPOSITE");
+  }
   return op;
 }
 

@@ -27,6 +27,9 @@ struct ObjectMetadata {
   // Server-side encryption: "" (none/bucket default), "AES256" or "aws:kms".
   std::string sse;
   std::string sse_kms_key_id;
+  // CreateMultipartUpload only: "CRC32C" asks for per-part CRC32C checksums
+  // (x-amz-checksum-algorithm, COMPOSITE type); never read from answers.
+  std::string checksum_algorithm{};
 };
 
 struct ObjectSummary {
@@ -59,6 +62,7 @@ struct HeadObjectRequest {
   std::optional<int> part_number;  // HEAD ?partNumber=N reveals multipart layout
   std::string if_match;            // ETag without quotes; empty = none
   std::string if_none_match;
+  bool checksum_mode = false;      // x-amz-checksum-mode: ENABLED (checksums in the answer)
 };
 
 struct ObjectInfo {
@@ -68,7 +72,14 @@ struct ObjectInfo {
   ObjectMetadata metadata;
   std::optional<int> parts_count;         // x-amz-mp-parts-count
   std::map<std::string, std::string> checksums;  // "CRC32C" -> base64, when returned
+  std::string checksum_type{};  // x-amz-checksum-type: "FULL_OBJECT" / "COMPOSITE" / ""
   std::string version_id;
+  // The CRC32C the server returned ("" when none): base64, or "base64-N" for
+  // a COMPOSITE multipart object.
+  std::string crc32c() const {
+    auto it = checksums.find("CRC32C");
+    return it == checksums.end() ? std::string() : it->second;
+  }
 };
 
 struct ByteRange {
@@ -81,6 +92,7 @@ struct GetObjectRequest {
   std::optional<ByteRange> range;
   std::optional<int> part_number;
   std::string if_match;
+  bool checksum_mode = false;  // x-amz-checksum-mode: ENABLED
 };
 
 struct GetObjectResult {
@@ -91,6 +103,7 @@ struct GetObjectResult {
 struct PutResult {
   std::string etag;
   std::string version_id;
+  std::string checksum_crc32c{};  // as the server echoed it ("" when none)
 };
 
 struct CopySource {
@@ -103,6 +116,7 @@ struct CopySource {
 struct CompletedPart {
   int part_number = 0;
   std::string etag;
+  std::string checksum_crc32c{};  // base64; required by uploads created with CRC32C
 };
 
 struct PartSummary {
@@ -110,6 +124,7 @@ struct PartSummary {
   std::string etag;
   std::uint64_t size = 0;
   TimePoint last_modified{};
+  std::string checksum_crc32c{};  // base64, when the part has one
 };
 
 struct ListPartsResult {

@@ -207,6 +207,7 @@ Result<PutResult> ParseCompleteMultipartUpload(std::string_view body) {
   PutResult out;
   out.etag = UnquoteEtag(Text(doc.root(), "ETag"));
   if (out.etag.empty()) return Malformed(kWhat, "no <ETag>");
+  out.checksum_crc32c = Text(doc.root(), "ChecksumCRC32C");
   return out;
 }
 
@@ -247,6 +248,7 @@ Result<ListPartsResult> ParseListParts(std::string_view body) {
     if (st.ok()) st = Number(p, "Size", kWhat, s.size, true);
     if (st.ok()) st = Time(p, "LastModified", kWhat, s.last_modified);
     s.etag = UnquoteEtag(Text(p, "ETag"));
+    s.checksum_crc32c = Text(p, "ChecksumCRC32C");
     out.parts.push_back(std::move(s));
   });
   FERRY_RETURN_IF_ERROR(st);
@@ -338,7 +340,11 @@ std::string BuildCompleteMultipartUpload(const std::vector<CompletedPart>& parts
   for (const auto& p : parts) {
     out.append("<Part><PartNumber>").append(std::to_string(p.part_number));
     out.append("</PartNumber><ETag>&quot;").append(Escape(UnquoteEtag(p.etag)));
-    out.append("&quot;</ETag></Part>");
+    out.append("&quot;</ETag>");
+    if (!p.checksum_crc32c.empty()) {
+      out.append("<ChecksumCRC32C>").append(Escape(p.checksum_crc32c)).append("</ChecksumCRC32C>");
+    }
+    out.append("</Part>");
   }
   out.append("</CompleteMultipartUpload>");
   return out;

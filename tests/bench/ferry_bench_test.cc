@@ -112,6 +112,20 @@ TEST(ChildTest, AccountsCpuAndMemoryOfTheChild) {
   EXPECT_GE(u->peak_rss_bytes, 64 * kMiB);
   EXPECT_GT(u->wall_seconds, 0.0);
 
+  {
+    // The harness's own memory must not be charged to the child: 256 MiB
+    // resident here, a child of a few MiB.
+    std::vector<char> ballast(256 * kMiB);
+    for (std::size_t i = 0; i < ballast.size(); i += 4096) ballast[i] = 1;
+    co.argv = {"sleep", "0.5"};
+    u = RunToEnd(co, std::chrono::seconds(30));
+    ASSERT_TRUE(u.ok());
+    EXPECT_EQ(u->exit_code, 0);
+    EXPECT_GT(u->peak_rss_bytes, 0u);
+    EXPECT_LT(u->peak_rss_bytes, 64 * kMiB);
+    EXPECT_EQ(ballast[4096], 1);
+  }
+
   co.argv = {"sleep", "30"};
   u = RunToEnd(co, std::chrono::milliseconds(200));
   ASSERT_TRUE(u.ok());

@@ -50,7 +50,8 @@ TEST_F(HostileInputTest, OddKeysZeroBytesAndPartBoundariesReplicate) {
   }
   PutSource("zero/empty", "");
   PutSource("zero/also empty ", "");
-  // ferry's own multipart (single-part sources): part_size 5 MiB, threshold 5 MiB.
+  // ferry's own multipart (single-part sources): part_size 5 MiB; the 1 MiB
+  // threshold makes every object of 1 MiB or more go multipart.
   for (std::uint64_t size : {5 * kMiB - 1, 5 * kMiB, 5 * kMiB + 1, 10 * kMiB - 1, 10 * kMiB,
                              10 * kMiB + 1}) {
     PutSource("boundary/single-" + std::to_string(size), integration::RandomBytes(size, ++seed));
@@ -63,7 +64,7 @@ TEST_F(HostileInputTest, OddKeysZeroBytesAndPartBoundariesReplicate) {
   ConfigOptions o;
   o.layout = "plain";
   o.part_size = "5MiB";
-  o.multipart_threshold = "5MiB";
+  o.multipart_threshold = "1MiB";
   std::vector<engine::PassReport> reports;
   ASSERT_EQ(RunOnceYaml(Yaml(o), &reports), engine::kExitMatched);
   EXPECT_EQ(reports[0].copied, written_.size());

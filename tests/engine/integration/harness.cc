@@ -180,7 +180,7 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
       << "    credentials: {file: " << dir_->path() << "/credentials}\n"
       << "    payload_signing: " << o.payload_signing << "\n"
       << "    max_connections: 32\n"
-      << "    capabilities: {min_part_size: 1MiB}\n";
+      << "    capabilities: {min_part_size: 1MiB" << o.capabilities_extra << "}\n";
   };
   y << "state_dir: " << dir_->path() << "/state\n"
     << "log: {level: " << o.log_level << "}\n"
@@ -198,6 +198,7 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
     << "    destinations: [{endpoint: dst, bucket: " << dst_.bucket() << "}]\n"
     << "    layout: " << o.layout << "\n"
     << "    target_lag: " << o.target_lag << "\n"
+    << "    verify: " << o.verify << "\n"
     << "    delete: {policy: " << o.delete_policy << ", grace: " << o.grace
     << ", max_fraction: " << o.max_fraction << "}\n"
     << "transfer:\n"

@@ -89,6 +89,9 @@ struct ConfigOptions {
   std::string webhook_token_file;  // "" = none
   std::string reconcile_every = "5m";
   std::string target_lag = "15m";
+  std::string verify = "auto";  // the route's verify mode
+  // Appended to both endpoints' capabilities, e.g. ", checksum_crc32c: true".
+  std::string capabilities_extra;
 };
 
 // An object written to the source: its key, bytes' MD5 (hex) and size.

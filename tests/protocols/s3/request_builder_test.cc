@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "protocols/base/digest.h"
 #include "protocols/s3/headers.h"
 #include "protocols/s3/sigv4.h"
@@ -294,6 +296,8 @@ TEST(ParseObjectInfo, HeadAnswer) {
   EXPECT_EQ(info->metadata.sse_kms_key_id, "arn");
   EXPECT_EQ(info->parts_count, 2);
   EXPECT_EQ(info->checksums, (std::map<std::string, std::string>{{"CRC32C", "yZRlqg=="}}));
+  EXPECT_EQ(info->crc32c(), "yZRlqg==");
+  EXPECT_EQ(info->checksum_type, "COMPOSITE");
   EXPECT_EQ(info->version_id, "v1");
 
   // The metadata sent for what was read reproduces the same headers.
@@ -310,6 +314,47 @@ TEST(ParseObjectInfo, RangeAndErrors) {
   EXPECT_EQ(r2->size, 12345u);
   EXPECT_TRUE(ParseObjectInfo({}).status().Is(ErrorClass::kRetryable));
   EXPECT_TRUE(ParseObjectInfo({{"Content-Length", "12x"}}).status().Is(ErrorClass::kRetryable));
+}
+
+TEST(Checksums, ModeAlgorithmAndSignedChecksumHeader) {
+  HeadObjectRequest head;
+  head.key = "k";
+  head.checksum_mode = true;
+  Operation h = HeadObjectOp(head);
+  ASSERT_EQ(h.headers.size(), 1u);
+  EXPECT_EQ(h.headers[0], (std::pair<std::string, std::string>("x-amz-checksum-mode", "ENABLED")));
+  head.checksum_mode = false;
+  EXPECT_TRUE(HeadObjectOp(head).headers.empty());
+  GetObjectRequest get;
+  get.key = "k";
+  get.checksum_mode = true;
+  EXPECT_EQ(GetObjectOp(get).headers.size(), 1u);
+
+  ObjectMetadata meta;
+  meta.checksum_algorithm = "CRC32C";
+  auto create = CreateMultipartUploadOp("k", meta);
+  ASSERT_TRUE(create.ok());
+  http::Headers want = {{"x-amz-checksum-algorithm", "CRC32C"},
+                        {"x-amz-checksum-type", "COMPOSITE"}};
+  EXPECT_EQ(create->headers, want);
+  // PutObject never asks for an algorithm: the value itself is sent.
+  EXPECT_TRUE(PutObjectOp("k", meta)->headers.empty());
+  meta.checksum_algorithm = "MD5";
+  EXPECT_TRUE(CreateMultipartUploadOp("k", meta).status().Is(ErrorClass::kInvalidArgument));
+
+  // The client adds x-amz-checksum-crc32c to the operation's headers, and
+  // every header of an operation is signed.
+  Operation part = UploadPartOp("k", "up", 3);
+  part.headers.emplace_back("x-amz-checksum-crc32c", "yZRlqg==");
+  auto r = BuildSignedRequest(PathCtx(), part, kCreds, kUnsignedPayload, Now());
+  ASSERT_TRUE(r.ok());
+  auto auth = ParseAuthorization(Header(*r, "Authorization"));
+  ASSERT_TRUE(auth.ok());
+  EXPECT_NE(std::find(auth->signed_headers.begin(), auth->signed_headers.end(),
+                      "x-amz-checksum-crc32c"),
+            auth->signed_headers.end());
+  EXPECT_EQ(Header(*r, "x-amz-checksum-crc32c"), "yZRlqg==");
+  ExpectVerifies(PathCtx(), *r);
 }
 
 }  // namespace

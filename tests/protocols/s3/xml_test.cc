@@ -262,5 +262,35 @@ TEST(Build, BodiesEscapeAndRoundTrip) {
             "</LocationConstraint></CreateBucketConfiguration>");
 }
 
+TEST(Checksums, CompleteBodyListPartsAndCompleteResult) {
+  CompletedPart p1;
+  p1.part_number = 1;
+  p1.etag = "aaa";
+  p1.checksum_crc32c = "yZRlqg==";
+  CompletedPart p2;
+  p2.part_number = 2;
+  p2.etag = "bbb";
+  std::string c = BuildCompleteMultipartUpload({p1, p2});
+  EXPECT_NE(c.find("<ETag>&quot;aaa&quot;</ETag><ChecksumCRC32C>yZRlqg==</ChecksumCRC32C></Part>"),
+            std::string::npos)
+      << c;
+  EXPECT_NE(c.find("<ETag>&quot;bbb&quot;</ETag></Part>"), std::string::npos) << c;
+
+  auto listed = ParseListParts(
+      "<ListPartsResult><IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber>"
+      "<LastModified>2010-11-10T20:48:34.000Z</LastModified><ETag>\"e\"</ETag>"
+      "<Size>5</Size><ChecksumCRC32C>AAAAAQ==</ChecksumCRC32C></Part></ListPartsResult>");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->parts.size(), 1u);
+  EXPECT_EQ(listed->parts[0].checksum_crc32c, "AAAAAQ==");
+
+  auto done = ParseCompleteMultipartUpload(
+      "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag>"
+      "<ChecksumCRC32C>AAAAAQ==-2</ChecksumCRC32C><ChecksumType>COMPOSITE</ChecksumType>"
+      "</CompleteMultipartUploadResult>");
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->checksum_crc32c, "AAAAAQ==-2");
+}
+
 }  // namespace
 }  // namespace ferry::s3::xml

@@ -449,6 +449,14 @@ TEST_F(SecretsTest, NothingAnOperatorSeesHoldsASecret) {
   EXPECT_NE(all.find("SignatureDoesNotMatch"), std::string::npos) << "no 403 from the bad region seen";
   EXPECT_NE(all.find("NoSuchBucket"), std::string::npos) << "the missing bucket never reported";
   EXPECT_NE(all.find("ferry_"), std::string::npos) << "no /metrics collected";
+  for (const char* region : {"src", "dst"}) {
+    sim::AdminClient admin("127.0.0.1", ports_[region]);
+    auto st = admin.Stats();
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    std::uint64_t fired = 0;
+    for (const auto& [kind, n] : (*st)["faults"].items()) fired += n.get<std::uint64_t>();
+    EXPECT_GT(fired, 0u) << region << ": no 500 was injected";
+  }
 
   // FERRY_SECRETS_DUMP=DIR keeps what was scanned, one file per text.
   if (const char* dump = std::getenv("FERRY_SECRETS_DUMP")) {

@@ -327,6 +327,8 @@ TEST_F(SoakTest, LagRssAndFdsStayFlatUnderSteadyLoad) {
         std::lock_guard lock(mu);
         samples.push_back(s);
       }
+      std::fprintf(stderr, "  soak t=%.0fs lag=%.1fs pending=%llu rss=%.1fMiB fds=%.0f\n", s.t,
+                   s.lag_s, static_cast<unsigned long long>(s.pending), s.rss_kib / 1024, s.fds);
       next += kSampleEvery;
       while (!stop.load() && Clock::now() < next) std::this_thread::sleep_for(milliseconds(100));
     }

@@ -441,6 +441,17 @@ TEST_F(SoakTest, LagRssAndFdsStayFlatUnderSteadyLoad) {
     << "| verify | " << verify_s << " s, rc " << v.rc << " |\n"
     << "| whole test | " << std::chrono::duration<double>(Clock::now() - t_setup).count()
     << " s |\n";
+  // ferryd's own account (log level warn): warnings, e.g. held-back targeted passes.
+  {
+    std::istringstream log(ferryd_log());
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(log, line);) lines.push_back(line);
+    t << "| ferryd log lines (warn and above) | " << lines.size() << " |\n";
+    if (!lines.empty()) t << "last ferryd log lines:\n";
+    for (std::size_t i = lines.size() > 15 ? lines.size() - 15 : 0; i < lines.size(); ++i) {
+      t << "  " << lines[i].substr(0, 300) << "\n";
+    }
+  }
   std::cout << t.str() << std::flush;
 
   EXPECT_EQ(lag_errors.load(), 0) << "ferryctl lag failed during the soak";

@@ -150,13 +150,16 @@ void Server::Stop() {
       if (t.get_id() != std::this_thread::get_id()) t.join();
     }
     m.threads.clear();
+    // The notifier goes before the io_context: its timer is an I/O object of
+    // that context (destroying it after was a heap-use-after-free, ASan). Its
+    // parked sender frame only holds locals, destroyed with the context below.
+    if (m.services) m.services->events = nullptr;
+    m.events.reset();
     // Coroutine frames still parked in the io_context are destroyed here,
     // while everything they reference (services, TLS context) still exists.
     m.acceptor.reset();
     m.signals.reset();
     m.ioc.reset();
-    if (m.services) m.services->events = nullptr;
-    m.events.reset();
   }
   std::lock_guard lock(m.mu);
   m.done = true;

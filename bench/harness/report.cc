@@ -171,8 +171,9 @@ void WriteTables(std::ostream& md, const BenchReport& r) {
   }
   md << "\nMB/s are 10^6 bytes per second of object data; objects/s for `list` are source keys "
         "reconciled per second. `× W` compares with the direct client on the same scenario. CPU "
-        "and peak RSS are the tool's own processes (wait4 accounting: user + system seconds, "
-        "ru_maxrss); for awscli the sum of its two steps and the larger peak.\n\n";
+        "is the tool's own processes (wait4: user + system seconds), peak RSS their VmHWM "
+        "(/proc/PID/status, sampled while they run); for awscli the CPU of its two steps "
+        "added and the larger peak. `simulators CPU s`: both s3sim regions during the run.\n\n";
   bool failures = false;
   for (const Row& row : r.rows) {
     if (row.ok() || row.error == "n/a") continue;

@@ -92,7 +92,15 @@ io::Task<PassReport> Pass::Run() {
   shared->report.destination = dest_.id;
   shared->report.targeted = !settings_.subprefix.empty();
   const std::string& sub = settings_.subprefix;
-  shared->tracker = std::make_unique<UnitTracker>([this, shared, executor](std::uint64_t token) {
+  // The tracker's callback holds `shared` weakly: PassShared owns the tracker,
+  // so a strong capture is a cycle that leaked every pass (LeakSanitizer). It
+  // runs only from Submit (below) and Done (in an item's coroutine, which holds
+  // `shared`), so the lock always succeeds.
+  std::weak_ptr<PassShared> weak_shared = shared;
+  shared->tracker = std::make_unique<UnitTracker>([this, weak_shared,
+                                                   executor](std::uint64_t token) {
+    std::shared_ptr<PassShared> shared = weak_shared.lock();
+    if (!shared) return;
     std::shared_ptr<PassItem> item;
     {
       std::lock_guard lock(shared->mu);

@@ -1,11 +1,50 @@
 #include "engine/transfer/buffer_pool.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <new>
+#include <utility>
 
 #include "protocols/base/digest.h"
 
 namespace ferry::engine {
+
+BufferPool::Buffer BufferPool::Buffer::Allocate(std::size_t size) {
+  Buffer b;
+  if (size >= kMapThreshold) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return b;
+    b.data_ = static_cast<char*>(p);
+  } else {
+    b.data_ = new (std::nothrow) char[size];
+    if (b.data_ == nullptr) return b;
+  }
+  b.size_ = size;
+  return b;
+}
+
+BufferPool::Buffer& BufferPool::Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    Free();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+void BufferPool::Buffer::Free() {
+  if (data_ == nullptr) return;
+  if (size_ >= kMapThreshold) {
+    ::munmap(data_, size_);
+  } else {
+    delete[] data_;
+  }
+  data_ = nullptr;
+  size_ = 0;
+}
 
 BufferPool::BufferPool(std::uint64_t capacity_bytes) : gate_(capacity_bytes) {}
 BufferPool::~BufferPool() = default;
@@ -15,7 +54,6 @@ BufferPool::Lease& BufferPool::Lease::operator=(Lease&& other) noexcept {
     Reset();
     pool_ = std::exchange(other.pool_, nullptr);
     buf_ = std::move(other.buf_);
-    capacity_ = std::exchange(other.capacity_, 0);
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
@@ -23,9 +61,9 @@ BufferPool::Lease& BufferPool::Lease::operator=(Lease&& other) noexcept {
 
 void BufferPool::Lease::Reset() {
   if (pool_ != nullptr) {
-    pool_->Return(std::move(buf_), capacity_, size_);
+    pool_->Return(std::move(buf_), size_);
     pool_ = nullptr;
-    capacity_ = size_ = 0;
+    size_ = 0;
   }
 }
 
@@ -33,50 +71,77 @@ io::Task<Result<BufferPool::Lease>> BufferPool::Acquire(
     std::size_t size, std::chrono::steady_clock::time_point deadline) {
   std::size_t want = std::max<std::size_t>(size, 1);
   FERRY_CO_RETURN_IF_ERROR(co_await gate_.Acquire(want, deadline));
-  Lease lease;
-  lease.pool_ = this;
-  lease.size_ = size;
+  Buffer buf;
+  std::vector<Buffer> evicted;  // freed outside the lock
   {
     std::lock_guard lock(mu_);
     peak_ = std::max(peak_, gate_.in_use());
     // Reuse a cached buffer of exactly this size (parts mostly share one
     // size), so memory behind leases never exceeds what the gate granted.
     auto best = std::find_if(free_.begin(), free_.end(),
-                             [want](const auto& e) { return e.first == want; });
+                             [want](const Buffer& b) { return b.size() == want; });
     if (best != free_.end()) {
-      lease.capacity_ = best->first;
-      lease.buf_ = std::move(best->second);
-      cached_bytes_ -= best->first;
+      buf = std::move(*best);
+      cached_bytes_ -= want;
       free_.erase(best);
+    } else {
+      // A new buffer: drop the oldest cached ones until cached plus leased
+      // memory (this grant included) fits in the cap again.
+      while (!free_.empty() && cached_bytes_ + gate_.in_use() > gate_.capacity()) {
+        cached_bytes_ -= free_.front().size();
+        evicted.push_back(std::move(free_.front()));
+        free_.erase(free_.begin());
+      }
     }
   }
-  if (!lease.buf_) {
-    lease.buf_ = std::unique_ptr<char[]>(new char[want]);
-    lease.capacity_ = want;
+  evicted.clear();
+  if (!buf) {
+    buf = Buffer::Allocate(want);
+    if (!buf) {
+      const int err = errno;
+      gate_.Release(want);
+      co_return Status::Error(ErrorClass::kRetryable,
+                              "buffer pool: cannot allocate " + std::to_string(want) +
+                                  " bytes: " + std::strerror(err));
+    }
   }
+  Lease lease;
+  lease.pool_ = this;
+  lease.buf_ = std::move(buf);
+  lease.size_ = size;
   co_return lease;
 }
 
-void BufferPool::Return(std::unique_ptr<char[]> buf, std::size_t capacity, std::size_t granted) {
+void BufferPool::Return(Buffer buf, std::size_t granted) {
+  std::vector<Buffer> evicted;  // freed outside the lock
   {
     std::lock_guard lock(mu_);
     // Keep the buffer while cached + in-use memory stays within the cap.
-    std::uint64_t in_use_after = gate_.in_use() - std::max<std::size_t>(granted, 1);
-    while (!free_.empty() && cached_bytes_ + capacity + in_use_after > gate_.capacity()) {
-      cached_bytes_ -= free_.front().first;
+    const std::uint64_t in_use_after = gate_.in_use() - std::max<std::size_t>(granted, 1);
+    const std::uint64_t size = buf.size();
+    while (!free_.empty() && cached_bytes_ + size + in_use_after > gate_.capacity()) {
+      cached_bytes_ -= free_.front().size();
+      evicted.push_back(std::move(free_.front()));
       free_.erase(free_.begin());
     }
-    if (cached_bytes_ + capacity + in_use_after <= gate_.capacity()) {
-      cached_bytes_ += capacity;
-      free_.emplace_back(capacity, std::move(buf));
+    if (buf && cached_bytes_ + size + in_use_after <= gate_.capacity()) {
+      cached_bytes_ += size;
+      free_.push_back(std::move(buf));
     }
   }
+  evicted.clear();
+  buf = Buffer();
   gate_.Release(std::max<std::size_t>(granted, 1));
 }
 
 std::uint64_t BufferPool::peak_in_use() const {
   std::lock_guard lock(mu_);
   return peak_;
+}
+
+std::uint64_t BufferPool::cached_bytes() const {
+  std::lock_guard lock(mu_);
+  return cached_bytes_;
 }
 
 io::Task<Status> SpanSink::Write(std::span<const char> data) {

@@ -3,7 +3,10 @@
 // A transfer asks for a Lease of `size` bytes and waits (it never allocates
 // around the pool) until that much of the budget is free, so memory is
 // bounded by the cap whatever the object sizes. Freed buffers are kept for
-// reuse while they fit in the cap.
+// reuse while cached plus leased memory fits in the cap. Buffers of
+// kMapThreshold bytes or more are mapped from the kernel and unmapped when
+// dropped: through malloc, parts of varying sizes fragment its arenas and the
+// daemon's RSS creeps up long after the live heap is flat (soak test).
 #pragma once
 
 #include <chrono>
@@ -24,25 +27,46 @@ namespace ferry::engine {
 
 class BufferPool {
  public:
+  static constexpr std::size_t kMapThreshold = 128 * 1024;
+
   explicit BufferPool(std::uint64_t capacity_bytes);
   ~BufferPool();
 
+ private:
+  // Owns `size` bytes: mmap'd at or above kMapThreshold, else new[].
+  class Buffer {
+   public:
+    Buffer() = default;
+    static Buffer Allocate(std::size_t size);  // empty on failure
+    Buffer(Buffer&& other) noexcept { *this = std::move(other); }
+    Buffer& operator=(Buffer&& other) noexcept;
+    ~Buffer() { Free(); }
+    char* data() const { return data_; }
+    std::size_t size() const { return size_; }
+    explicit operator bool() const { return data_ != nullptr; }
+
+   private:
+    void Free();
+    char* data_ = nullptr;
+    std::size_t size_ = 0;
+  };
+
+ public:
   class Lease {
    public:
     Lease() = default;
     Lease(Lease&& other) noexcept { *this = std::move(other); }
     Lease& operator=(Lease&& other) noexcept;
     ~Lease() { Reset(); }
-    std::span<char> data() const { return {buf_.get(), size_}; }
+    std::span<char> data() const { return {buf_.data(), size_}; }
     std::size_t size() const { return size_; }
     void Reset();
 
    private:
     friend class BufferPool;
     BufferPool* pool_ = nullptr;
-    std::unique_ptr<char[]> buf_;
-    std::size_t capacity_ = 0;  // bytes allocated behind buf_
-    std::size_t size_ = 0;      // bytes granted
+    Buffer buf_;            // buf_.size(): bytes allocated
+    std::size_t size_ = 0;  // bytes granted
   };
 
   // Waits until `size` bytes of budget are free. kInvalidArgument when size
@@ -53,15 +77,17 @@ class BufferPool {
   std::uint64_t capacity() const { return gate_.capacity(); }
   std::uint64_t in_use() const { return gate_.in_use(); }
   std::uint64_t peak_in_use() const;
+  // Bytes of freed buffers kept for reuse; cached_bytes() + in_use() <= capacity().
+  std::uint64_t cached_bytes() const;
 
  private:
-  void Return(std::unique_ptr<char[]> buf, std::size_t capacity, std::size_t granted);
+  void Return(Buffer buf, std::size_t granted);
 
   AsyncGate gate_;
   mutable std::mutex mu_;
-  std::vector<std::pair<std::size_t, std::unique_ptr<char[]>>> free_;  // GUARDED_BY(mu_)
-  std::uint64_t cached_bytes_ = 0;                                     // GUARDED_BY(mu_)
-  std::uint64_t peak_ = 0;                                             // GUARDED_BY(mu_)
+  std::vector<Buffer> free_;        // GUARDED_BY(mu_)
+  std::uint64_t cached_bytes_ = 0;  // GUARDED_BY(mu_)
+  std::uint64_t peak_ = 0;          // GUARDED_BY(mu_)
 };
 
 // A sink that fills a fixed span (a lease); more bytes than fit is an error.

@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstring>
+
 #include "engine/transfer/async_gate.h"
 #include "engine/transfer/buffer_pool.h"
 #include "engine/transfer/object_copier.h"
@@ -59,6 +61,43 @@ TEST(BufferPoolTest, NeverGrantsMoreThanTheCap) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(pool.peak_in_use(), 3u << 20);
   EXPECT_FALSE(RunTask(io, pool.Acquire(4 << 20, std::chrono::steady_clock::now() + 1s)).ok());
+}
+
+// Cached buffers count against the cap too: a lease of a new size evicts
+// them, so cached + leased memory never exceeds it. Large and small buffers
+// (mapped and heap) are both usable over their whole size.
+TEST(BufferPoolTest, CachedPlusLeasedMemoryStaysWithinTheCap) {
+  boost::asio::io_context io;
+  const std::size_t cap = 3 << 20;
+  BufferPool pool(cap);
+  auto deadline = [] { return std::chrono::steady_clock::now() + 1s; };
+  {
+    auto a = RunTask(io, pool.Acquire(1 << 20, deadline()));
+    auto b = RunTask(io, pool.Acquire(2 << 20, deadline()));
+    ASSERT_TRUE(a.ok() && b.ok());
+    std::memset(a->data().data(), 'a', a->size());
+    std::memset(b->data().data(), 'b', b->size());
+  }
+  EXPECT_EQ(pool.in_use(), 0u);
+  EXPECT_EQ(pool.cached_bytes(), cap);  // both kept for reuse
+  {
+    auto same = RunTask(io, pool.Acquire(1 << 20, deadline()));  // reuses the 1 MiB buffer
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ(pool.cached_bytes(), 2u << 20);
+  }
+  EXPECT_EQ(pool.cached_bytes(), cap);
+  {
+    auto odd = RunTask(io, pool.Acquire((3 << 19) + 7, deadline()));  // a size never cached
+    ASSERT_TRUE(odd.ok());
+    std::memset(odd->data().data(), 'c', odd->size());
+    EXPECT_LE(pool.cached_bytes() + pool.in_use(), cap);
+    auto small = RunTask(io, pool.Acquire(100, deadline()));
+    ASSERT_TRUE(small.ok());
+    std::memset(small->data().data(), 'd', small->size());
+    EXPECT_LE(pool.cached_bytes() + pool.in_use(), cap);
+  }
+  EXPECT_LE(pool.cached_bytes(), cap);
+  EXPECT_EQ(pool.in_use(), 0u);
 }
 
 TEST(RetryTest, BackoffIsBoundedAndJittered) {

@@ -20,6 +20,14 @@ std::uint64_t AsUint(const nlohmann::json& j, const char* name) {
   return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
 }
 
+// The throughput ring slot of a second. Seconds before the epoch (a clock or
+// a test near 0: Figures looks 60 s back) are negative, and C++'s % keeps the
+// sign: a plain `s % n` indexed out of bounds (UBSan).
+std::size_t SecondSlot(std::int64_t second, std::size_t slots) {
+  const auto n = static_cast<std::int64_t>(slots);
+  return static_cast<std::size_t>(((second % n) + n) % n);
+}
+
 }  // namespace
 
 std::string_view FailureReason(const Status& s) {
@@ -187,11 +195,11 @@ void DestinationStats::AddThroughputLocked(std::uint64_t bytes, std::int64_t now
     tput_.fill(0);
   } else {
     for (std::int64_t s = tput_second_ + 1; s <= second; ++s) {
-      tput_[static_cast<std::size_t>(s % static_cast<std::int64_t>(tput_.size()))] = 0;
+      tput_[SecondSlot(s, tput_.size())] = 0;
     }
   }
   if (second > tput_second_) tput_second_ = second;
-  tput_[static_cast<std::size_t>(second % static_cast<std::int64_t>(tput_.size()))] += bytes;
+  tput_[SecondSlot(second, tput_.size())] += bytes;
 }
 
 void DestinationStats::Replicated(const std::string& rel_key, const ObjectState& state,
@@ -301,9 +309,9 @@ DestinationFigures DestinationStats::Figures(std::int64_t now_ms) const {
   // Bytes over the last full 60 seconds (the current one is partial).
   const std::int64_t second = now_ms / 1000;
   std::uint64_t sum = 0;
-  for (std::int64_t s = second - 60; s < second; ++s) {
+  for (std::int64_t s = std::max<std::int64_t>(0, second - 60); s < second; ++s) {
     if (s <= tput_second_ && tput_second_ - s < static_cast<std::int64_t>(tput_.size())) {
-      sum += tput_[static_cast<std::size_t>(s % static_cast<std::int64_t>(tput_.size()))];
+      sum += tput_[SecondSlot(s, tput_.size())];
     }
   }
   f.throughput_bps = static_cast<double>(sum) / 60.0;

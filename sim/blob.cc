@@ -216,7 +216,9 @@ Result<std::unique_ptr<BlobFactory>> BlobFactory::Directory(const std::string& d
 
 Result<std::string> Md5HexOfBlob(const Blob& blob, std::uint64_t offset, std::uint64_t length) {
   digest::Hasher md5(digest::Hasher::Kind::kMd5);
-  std::string buf(1u << 20, '\0');
+  // A buffer no larger than the range: many small parts (10,000 × 1 KiB)
+  // must not each allocate and clear a MiB.
+  std::string buf(static_cast<std::size_t>(std::min<std::uint64_t>(length, 1u << 20)), '\0');
   while (length > 0) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(length, buf.size()));
     FERRY_RETURN_IF_ERROR(blob.ReadAt(offset, std::span<char>(buf.data(), n)));
@@ -230,7 +232,9 @@ Result<std::string> Md5HexOfBlob(const Blob& blob, std::uint64_t offset, std::ui
 Result<std::uint32_t> Crc32cOfBlob(const Blob& blob, std::uint64_t offset,
                                    std::uint64_t length) {
   std::uint32_t crc = 0;
-  std::string buf(1u << 20, '\0');
+  // A buffer no larger than the range: many small parts (10,000 × 1 KiB)
+  // must not each allocate and clear a MiB.
+  std::string buf(static_cast<std::size_t>(std::min<std::uint64_t>(length, 1u << 20)), '\0');
   while (length > 0) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(length, buf.size()));
     FERRY_RETURN_IF_ERROR(blob.ReadAt(offset, std::span<char>(buf.data(), n)));

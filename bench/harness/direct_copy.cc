@@ -175,13 +175,11 @@ Result<DirectResult> DirectCopy(const RegionPair& pair, const Workload& w, const
             if (sink.written() != u.length) {
               co_return Status::Error(ErrorClass::kRetryable, "short read of " + ob.key);
             }
-            std::string md5;
             if (o.hash) {
               std::string_view bytes(span.data(), span.size());
-              md5 = digest::Base64Encode(digest::Md5(bytes));
               hashes.fetch_add(digest::Xxh3_128Hex(bytes).size());
             }
-            RawSource source(span, md5);
+            RawSource source(span, "");
             if (u.part == 0) {
               s3::ObjectMetadata meta;
               FERRY_CO_ASSIGN_OR_RETURN(s3::PutResult put, co_await dst->PutObject(ob.key, meta, source));

@@ -20,7 +20,10 @@ struct DirectOptions {
   int streams = 32;                   // requests in flight
   std::uint64_t part_size = 16 * kMiB;
   int threads = 2;                    // io_context threads
-  // Hash as ferry verifies: MD5 and XXH3-128 of every part, Content-MD5 sent.
+  // Hash as ferry does when it mirrors the source's part layout between
+  // stores with MD5 ETags (the `large` scenario): XXH3-128 of every part,
+  // no MD5 (the final ETag comparison proves the bytes). ferry's own MD5 per
+  // part is only computed where no mirrored ETag and no CRC32C covers a part.
   bool hash = false;
 };
 

@@ -91,7 +91,7 @@ Row MeasureW(Scenario& sc, bool hash) {
                     ? "direct client: ListObjectsV2 of both buckets, paged"
                     : "direct client: " + std::to_string(o.streams) + " streams, " +
                           std::to_string(o.part_size / kMiB) + " MiB ranged GET -> UploadPart/PUT" +
-                          (hash ? ", MD5 + XXH3-128 per part, Content-MD5" : ", no hashing");
+                          (hash ? ", XXH3-128 per part as ferry (mirrored layout)" : ", no hashing");
   if (!r.ok()) {
     row.error = r.status().ToString();
     return row;

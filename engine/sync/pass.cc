@@ -278,6 +278,9 @@ io::Task<PassReport> Pass::Run() {
     co_await next_src();
     if (at_dst) co_await next_dst();
   }
+  // The planner may stop early (halt, error): a page fetch may still run.
+  co_await src.Drain();
+  co_await dst.Drain();
   co_await shared->tracker->Drain();
 
   PassReport report;

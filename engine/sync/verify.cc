@@ -120,6 +120,8 @@ io::Task<VerifyReport> VerifyDestination(const PassSettings& settings, const Sou
     co_await next_src();
     co_await next_dst();
   }
+  co_await src.Drain();  // a listing that stopped early may have a page in flight
+  co_await dst.Drain();
   rep.source_listing_complete = src_ok && src.complete();
   rep.destination_listing_complete = dst_ok && dst.complete();
   co_return rep;

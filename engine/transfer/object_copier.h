@@ -54,7 +54,7 @@ enum class VerifiedBy {
   kNone,
   kEtagMirror,   // destination ETag equals the source ETag (same MD5s, same layout)
   kChecksum,     // the source's CRC32C equals the CRC32C of the bytes read and sent
-  kContentHash,  // every part's MD5 (as we read it) equals the destination part ETag
+  kContentHash,  // every part arrived intact (Content-MD5 or a CRC32C the destination checked)
   kServerCopy,   // server-side copy with If-Match on the source ETag
   kReadBack,     // destination re-read and hashed
   kManifest,     // unchanged since an earlier verified copy (skip)

@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 std::uint64_t CeilDiv(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
 struct PartDone {
-  std::string md5;  // raw 16 bytes
+  std::string etag;  // as the destination returned it (hex MD5 where ETags are MD5s)
   std::string xxh3;
   std::uint64_t size = 0;
   std::optional<std::uint32_t> crc;  // CRC-32C of the bytes, when computed or listed
@@ -86,6 +86,17 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   const bool send_crc = dst.capabilities().checksum_crc32c;
   const std::string src_crc = out.source.crc32c();
   const bool want_crc = send_crc || !src_crc.empty();
+  const bool dst_md5 = dst.capabilities().etag_is_md5;
+  // With the source's layout mirrored and MD5 ETags at both ends, the part
+  // ETags the destination returns must combine into the source's ETag: that
+  // proves every byte end to end, and it is checked before Complete. Our own
+  // MD5 per part (Content-MD5) then adds nothing, nor does it where the
+  // destination checks the CRC32C we send. MD5 is the largest CPU cost per
+  // byte copied (about 0.7 GB/s a core against 17 GB/s for XXH3), so it is
+  // computed only where nothing else covers the part.
+  const bool mirror_proves = layout.mirrored && dst_md5 && src.capabilities().etag_is_md5 &&
+                             EtagParts(out.src_etag) == layout.parts;
+  const bool own_md5 = !mirror_proves && !send_crc;
 
   // Resume a journaled upload of this very source version, or start anew.
   std::map<int, PartDone> done;
@@ -112,7 +123,9 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
           continue;  // not journaled as finished: send again
         }
         PartDone d;
-        if (!digest::FromHex(p.etag, &d.md5) || d.md5.size() != 16) continue;
+        std::string raw;
+        if (dst_md5 && (!digest::FromHex(p.etag, &raw) || raw.size() != 16)) continue;
+        d.etag = p.etag;
         d.xxh3 = it->second.xxh3;
         d.size = p.size;
         d.crc = crc32c::FromBase64(p.checksum_crc32c);
@@ -194,16 +207,16 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
           counters_.bytes_read.fetch_add(len);
           std::string_view data(buf.data(), len);
           PartDone d;
-          d.md5 = digest::Md5(data);
           d.xxh3 = digest::Xxh3_128Hex(data);
           d.size = len;
           if (want_crc) d.crc = crc32c::Crc32c(data);
-          const std::string md5_hex = digest::ToHex(d.md5);
+          const std::string md5 = own_md5 ? digest::Md5(data) : std::string();
+          const std::string md5_hex = own_md5 ? digest::ToHex(md5) : std::string();
           FERRY_CO_ASSIGN_OR_RETURN(
               storage::PutResult put,
               co_await WithRetry(settings_.retry, *req.dst.pacer,
                                  [&]() -> io::Task<Result<storage::PutResult>> {
-                                   SpanSource body(data, d.md5);  // MD5 computed above
+                                   SpanSource body(data, md5);  // MD5 computed above, or none
                                    if (send_crc) body.set_crc32c(*d.crc);
                                    auto r = co_await dst.UploadPart(req.dst_key, upload_id, part,
                                                                     body);
@@ -214,7 +227,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
                                                                " differs from the CRC32C sent",
                                                            req.dst_key);
                                    }
-                                   if (r.ok() && r->etag != md5_hex) {
+                                   if (r.ok() && own_md5 && r->etag != md5_hex) {
                                      co_return RetryableAt("part " + std::to_string(part) +
                                                              " ETag " + r->etag +
                                                              " differs from the MD5 sent",
@@ -222,6 +235,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
                                    }
                                    co_return r;
                                  }));
+          d.etag = put.etag;
           counters_.bytes_written.fetch_add(len);
           counters_.parts_uploaded.fetch_add(1);
           if (req.journal) {
@@ -242,7 +256,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   for (auto& [number, d] : done) {
     storage::CompletedPart cp;
     cp.part_number = number;
-    cp.etag = digest::ToHex(d.md5);
+    cp.etag = d.etag;
     if (d.crc) {
       if (send_crc) cp.checksum_crc32c = crc32c::ToBase64(*d.crc);
       raw_crcs += crc32c::ToRaw(*d.crc);
@@ -251,36 +265,42 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
       all_crc = false;
     }
     parts.push_back(std::move(cp));
-    md5s += d.md5;
+    std::string raw;
+    if (dst_md5 && digest::FromHex(d.etag, &raw)) md5s += raw;
     xxh3s += d.xxh3;
   }
-  const std::string expected = MultipartEtag(md5s, layout.parts);
+  // What Complete must produce where ETags are MD5s ("" elsewhere).
+  const std::string expected = dst_md5 ? MultipartEtag(md5s, layout.parts) : std::string();
 
   // Checksum verification before completing: what we read (and sent) must be
   // what the source holds. A mismatch never completes: the upload is dropped
   // and the object starts over.
+  std::string mismatch;  // why the upload must not be completed
+  if (mirror_proves && expected != out.src_etag) {
+    mismatch = "the parts' ETags at the destination give " + expected + ", the source's ETag is " +
+               out.src_etag + " despite the mirrored part layout (corrupted in transit)";
+  }
   bool crc_verified = false;
-  if (!src_crc.empty() && all_crc) {
+  if (mismatch.empty() && !src_crc.empty() && all_crc) {
     std::string ours;
     if (FullObjectCrc32c(src_crc)) {
       ours = crc32c::ToBase64(whole_crc);
     } else if (layout.mirrored && EtagParts(src_crc) == layout.parts) {
       ours = crc32c::CompositeBase64(raw_crcs, layout.parts);
     }
-    if (!ours.empty()) {
-      if (ours != src_crc) {
-        auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-          return dst.AbortMultipart(req.dst_key, upload_id);
-        });
-        if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
-        if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
-        co_return ChecksumMismatch("CRC32C of the bytes read " + ours +
-                                       " differs from the source's " + src_crc +
-                                       " (corrupted in transit)",
-                                   req.dst_key);
-      }
-      crc_verified = true;
+    if (!ours.empty() && ours != src_crc) {
+      mismatch = "CRC32C of the bytes read " + ours + " differs from the source's " + src_crc +
+                 " (corrupted in transit)";
     }
+    crc_verified = !ours.empty() && mismatch.empty();
+  }
+  if (!mismatch.empty()) {
+    auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+      return dst.AbortMultipart(req.dst_key, upload_id);
+    });
+    if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
+    if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
+    co_return ChecksumMismatch(std::move(mismatch), req.dst_key);
   }
   auto completed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
     return dst.CompleteMultipart(req.dst_key, upload_id, parts);
@@ -295,19 +315,19 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     // object is copied again.
     auto h = co_await WithRetry(settings_.retry, *req.dst.pacer,
                                 [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
-    if (!h.ok() || h->etag != expected) co_return completed.status();
+    if (!h.ok() || expected.empty() || h->etag != expected) co_return completed.status();
     landed_etag = h->etag;
   } else {
     co_return completed.status();
   }
   if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
-  if (dst.capabilities().etag_is_md5 && landed_etag != expected) {
+  if (dst_md5 && landed_etag != expected) {
     co_return RetryableAt("completed ETag " + landed_etag + " differs from the parts' " + expected,
                         req.dst_key);
   }
-  // With a mirrored layout equal ETags are the end-to-end check: a part read
-  // corrupted in transit uploads "correctly" (its MD5 matches what we sent)
-  // and only shows here. kPrecondition makes Copy start the object over.
+  // With a mirrored layout equal ETags are the end-to-end check. The part
+  // ETags were compared before Complete; this catches a destination that
+  // assembled something else. kPrecondition makes Copy start the object over.
   if (layout.mirrored && dst.capabilities().etag_is_md5 &&
       req.src.backend->capabilities().etag_is_md5 && landed_etag != out.src_etag) {
     ErrorInfo e;

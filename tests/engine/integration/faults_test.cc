@@ -81,15 +81,17 @@ std::map<std::string, std::int64_t> Injected(Region& r) {
 
 TEST_F(FaultsTest, ResetsTruncationsThrottlesAndFlipsEndInAnIdenticalReplica) {
   // Single-part objects only get the flipped GETs (their plain-MD5 ETag is
-  // what lets the copier see the corruption).
+  // what lets the copier see the corruption). A flipped PUT body fails its
+  // Content-MD5 and is sent again; a flipped UploadPart body restarts the
+  // whole object (see the next tests), so it has a test of its own.
   ASSERT_NO_FATAL_FAILURE(StartRegions(
       {"--fault", "op=get,kind=reset,next=2", "--fault", "op=get,kind=truncate,next=2",
        "--fault", "op=get,kind=slowdown503,next=2", "--fault",
        "op=get,kind=flip,next=2,prefix=backups/nightly-1/nightly-1-"},
       {"--fault", "op=upload_part,kind=reset,next=2", "--fault",
        "op=upload_part,kind=truncate,next=2", "--fault",
-       "op=upload_part,kind=slowdown503,next=2", "--fault", "op=upload_part,kind=flip,next=2",
-       "--fault", "op=put,kind=reset,next=1", "--fault", "op=put,kind=flip,next=1"}));
+       "op=upload_part,kind=slowdown503,next=2", "--fault", "op=put,kind=reset,next=1",
+       "--fault", "op=put,kind=flip,next=1"}));
   PopulateVelero(2);
   ConfigOptions o;
   std::vector<engine::PassReport> reports;
@@ -132,9 +134,11 @@ TEST_F(FaultsTest, ResetsTruncationsThrottlesAndFlipsEndInAnIdenticalReplica) {
 namespace ferry::integration {
 namespace {
 
-// A byte flipped in one ranged GET of a multipart object: every part MD5 the
-// copier computes matches what the destination stored, so only the mirrored
-// ETag (destination == source) can reveal it. The copy must not be accepted.
+// A byte flipped in one ranged GET of a multipart object: the destination
+// stores what it was sent, so only the mirrored ETag (the part ETags combined
+// must give the source's ETag) can reveal it. It is compared before
+// Complete: the corrupted upload is aborted, never completed, and the object
+// starts over.
 TEST_F(FaultsTest, FlippedByteInAMultipartReadIsCaughtByTheMirroredEtag) {
   ASSERT_NO_FATAL_FAILURE(
       StartRegions({"--fault", "op=get,kind=flip,next=1,prefix=data/"}, {}));
@@ -145,9 +149,33 @@ TEST_F(FaultsTest, FlippedByteInAMultipartReadIsCaughtByTheMirroredEtag) {
   EXPECT_EQ(RunOnce(o, &reports), engine::kExitMatched);
   EXPECT_EQ(reports[0].copied, 1u);
   EXPECT_EQ(src_.Stats()["faults"].value("flip", 0), 1);
-  // The first, corrupted, completion was not accepted: the object started over.
-  EXPECT_EQ(dst_.Requests("CompleteMultipartUpload"), 2u);
-  EXPECT_EQ(dst_.Requests("UploadPart"), 10u);  // 5 parts, twice
+  EXPECT_EQ(dst_.Requests("CreateMultipartUpload"), 2u);
+  EXPECT_EQ(dst_.Requests("AbortMultipartUpload"), 1u);
+  EXPECT_EQ(dst_.Requests("CompleteMultipartUpload"), 1u);  // only the good upload
+  EXPECT_EQ(dst_.Requests("UploadPart"), 10u);              // 5 parts, twice
+  ExpectReplicaIdentical();
+}
+
+// A byte flipped in an UploadPart body on its way to the destination. With
+// the source's layout mirrored ferry sends no Content-MD5 of its own (the
+// mirrored ETag covers every part), so the destination stores the damaged
+// part; its ETag then breaks the combination, the upload is aborted before
+// Complete and the object is copied again, once.
+TEST_F(FaultsTest, FlippedByteInAnUploadPartIsCaughtBeforeComplete) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartRegions({}, {"--fault", "op=upload_part,kind=flip,next=1,prefix=data/"}));
+  Written w = PutSourceMultipart("data/big.bin", RandomBytes(4 * kMiB + 1, 11), kMiB);
+  ConfigOptions o;
+  o.layout = "plain";
+  std::vector<engine::PassReport> reports;
+  EXPECT_EQ(RunOnce(o, &reports), engine::kExitMatched);
+  EXPECT_EQ(reports[0].copied, 1u);
+  EXPECT_EQ(dst_.Stats()["faults"].value("flip", 0), 1);
+  EXPECT_EQ(dst_.Requests("CreateMultipartUpload"), 2u);
+  EXPECT_EQ(dst_.Requests("AbortMultipartUpload"), 1u);
+  EXPECT_EQ(dst_.Requests("CompleteMultipartUpload"), 1u);
+  EXPECT_EQ(dst_.Requests("UploadPart"), 10u);
+  EXPECT_EQ(src_.Requests("GetObject"), 10u);
   ExpectReplicaIdentical();
 }
 

@@ -133,6 +133,12 @@ std::uint64_t Region::Requests(const std::string& op) {
   return s["requests"][op].get<std::uint64_t>();
 }
 
+void ExpectOneUploadAbortedThenCompleted(Region& dst) {
+  EXPECT_EQ(dst.Requests("CreateMultipartUpload"), 2u);
+  EXPECT_EQ(dst.Requests("AbortMultipartUpload"), 1u);
+  EXPECT_EQ(dst.Requests("CompleteMultipartUpload"), 1u);
+}
+
 std::uint64_t Region::LastSeq() { return Stats().value("last_seq", std::uint64_t{0}); }
 
 std::vector<nlohmann::json> Region::Log(std::uint64_t since) {

@@ -168,5 +168,9 @@ std::vector<nlohmann::json> Filter(const std::vector<nlohmann::json>& log, const
 // GoogleTest failures naming the unit and the offending entries.
 void ExpectVeleroOrder(const std::vector<nlohmann::json>& log, const std::vector<std::string>& units);
 void ExpectKopiaOrder(const std::vector<nlohmann::json>& log, const std::string& repo_prefix);
+// One multipart upload dropped before Complete (a damaged part found by a
+// checksum or the mirrored ETag) and one made again: 2 creates, 1 abort and
+// 1 complete at `dst`; the damaged upload never completed.
+void ExpectOneUploadAbortedThenCompleted(Region& dst);
 
 }  // namespace ferry::integration

@@ -64,6 +64,12 @@ Result<BenchReport> RunBench(const BenchOptions& opts) {
       started = sc.Start();
     }
     if (started.ok()) {
+      // The simulator pair's own limit under TLS: what the TLS ratio of any
+      // client is bounded by on this machine.
+      Row w = MeasureW(sc, false);
+      w.tool = "W-tls";
+      LogRow(w);
+      report.rows.push_back(std::move(w));
       r = RunTool(sc, "ferry", fs);
     } else {
       r.tool = "ferry-tls";

@@ -195,6 +195,7 @@ TEST(FerryBenchSmokeTest, EveryScenarioAndPeerProducesAReport) {
   }
   EXPECT_TRUE(seen.count("large/W+hash"));
   EXPECT_TRUE(seen.count("large/ferry-tls"));
+  EXPECT_TRUE(seen.count("large/W-tls"));
   ASSERT_GE(j["sweep"].size(), 2u);
   for (const auto& p : j["sweep"]) EXPECT_TRUE(p["ok"].get<bool>()) << p["error"];
 

@@ -36,6 +36,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -125,6 +126,21 @@ class ObjectCopier {
     int parts = 0;
     bool mirrored = false;
   };
+  // A multipart upload to continue: the journaled upload of this very
+  // source version and part size with the parts it finished (journaled and
+  // listed alike), or a new one (a stale journaled upload aborted first).
+  // With `send_crc`, an upload begun without CRC32C is not continued: its
+  // parts cannot take one.
+  struct OpenedUpload {
+    std::string upload_id;
+    struct Finished {
+      storage::PartInfo listed;
+      JournalPart journaled;
+    };
+    std::map<int, Finished> finished;
+  };
+  io::Task<Result<OpenedUpload>> OpenUpload(const CopyRequest& req, const CopyOutcome& out,
+                                            std::uint64_t part_size, bool send_crc);
   io::Task<Result<CopyOutcome>> CopyOnce(const CopyRequest& req);
   // `buffered`: the parts pass through the buffer pool (so none may exceed
   // its capacity); false for UploadPartCopy, whose bytes never reach ferry.

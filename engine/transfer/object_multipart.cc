@@ -76,6 +76,70 @@ io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequ
   co_return layout;
 }
 
+io::Task<Result<ObjectCopier::OpenedUpload>> ObjectCopier::OpenUpload(const CopyRequest& req,
+                                                                     const CopyOutcome& out,
+                                                                     std::uint64_t part_size,
+                                                                     bool send_crc) {
+  storage::Backend& dst = *req.dst.backend;
+  OpenedUpload opened;
+  std::optional<JournalUpload> prior =
+      req.journal ? req.journal->FindUpload(req.dst_key) : std::nullopt;
+  if (prior && prior->source_etag == out.src_etag && prior->part_size == part_size &&
+      prior->size == out.size) {
+    auto listed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+      return dst.ListParts(req.dst_key, prior->upload_id);
+    });
+    // An upload begun without CRC32C cannot take parts with one: start over.
+    bool crc_missing = false;
+    if (listed.ok() && send_crc) {
+      for (const storage::PartInfo& p : *listed) {
+        if (!crc32c::FromBase64(p.checksum_crc32c)) crc_missing = true;
+      }
+    }
+    if (listed.ok() && !crc_missing) {
+      opened.upload_id = prior->upload_id;
+      for (const storage::PartInfo& p : *listed) {
+        auto it = prior->parts.find(p.part_number);
+        if (it == prior->parts.end() || it->second.etag != p.etag || it->second.size != p.size) {
+          continue;  // not journaled as finished: sent again
+        }
+        OpenedUpload::Finished f;
+        f.listed = p;
+        f.journaled = it->second;
+        opened.finished.emplace(p.part_number, std::move(f));
+      }
+      co_return opened;
+    }
+    if (!listed.ok() && !listed.status().Is(ErrorClass::kNotFound)) co_return listed.status();
+  }
+  if (prior) {
+    // Ours, but stale (other version or layout) or unusable: abort it.
+    auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+      return dst.AbortMultipart(req.dst_key, prior->upload_id);
+    });
+    if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
+    if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
+  }
+  storage::Metadata meta = CarriedMetadata(out.source);
+  if (send_crc) meta.checksum_algorithm = "CRC32C";
+  FERRY_CO_ASSIGN_OR_RETURN(opened.upload_id,
+                            co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
+                              return dst.CreateMultipart(req.dst_key, meta);
+                            }));
+  if (req.journal) {
+    JournalUpload j;
+    j.upload_id = opened.upload_id;
+    j.source_etag = out.src_etag;
+    j.size = out.size;
+    j.part_size = part_size;
+    j.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    FERRY_CO_RETURN_IF_ERROR(req.journal->BeginUpload(req.dst_key, j));
+  }
+  co_return opened;
+}
+
 io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, CopyOutcome out) {
   storage::Backend& src = *req.src.backend;
   storage::Backend& dst = *req.dst.backend;
@@ -99,71 +163,22 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   const bool own_md5 = !mirror_proves && !send_crc;
 
   // Resume a journaled upload of this very source version, or start anew.
+  FERRY_CO_ASSIGN_OR_RETURN(OpenedUpload opened,
+                            co_await OpenUpload(req, out, layout.part_size, send_crc));
+  const std::string upload_id = std::move(opened.upload_id);
   std::map<int, PartDone> done;
-  std::string upload_id;
-  std::optional<JournalUpload> prior =
-      req.journal ? req.journal->FindUpload(req.dst_key) : std::nullopt;
-  if (prior && prior->source_etag == out.src_etag && prior->part_size == layout.part_size &&
-      prior->size == size) {
-    auto listed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-      return dst.ListParts(req.dst_key, prior->upload_id);
-    });
-    // An upload begun without CRC32C cannot take parts with one: start over.
-    bool crc_missing = false;
-    if (listed.ok() && send_crc) {
-      for (const storage::PartInfo& p : *listed) {
-        if (!crc32c::FromBase64(p.checksum_crc32c)) crc_missing = true;
-      }
-    }
-    if (listed.ok() && !crc_missing) {
-      upload_id = prior->upload_id;
-      for (const storage::PartInfo& p : *listed) {
-        auto it = prior->parts.find(p.part_number);
-        if (it == prior->parts.end() || it->second.etag != p.etag || it->second.size != p.size) {
-          continue;  // not journaled as finished: send again
-        }
-        PartDone d;
-        std::string raw;
-        if (dst_md5 && (!digest::FromHex(p.etag, &raw) || raw.size() != 16)) continue;
-        d.etag = p.etag;
-        d.xxh3 = it->second.xxh3;
-        d.size = p.size;
-        d.crc = crc32c::FromBase64(p.checksum_crc32c);
-        done.emplace(p.part_number, std::move(d));
-      }
-      out.parts_resumed = static_cast<int>(done.size());
-      counters_.parts_resumed.fetch_add(done.size());
-    } else if (!listed.ok() && !listed.status().Is(ErrorClass::kNotFound)) {
-      co_return listed.status();
-    }
+  for (const auto& [number, f] : opened.finished) {
+    std::string raw;
+    if (dst_md5 && (!digest::FromHex(f.listed.etag, &raw) || raw.size() != 16)) continue;
+    PartDone d;
+    d.etag = f.listed.etag;
+    d.xxh3 = f.journaled.xxh3;
+    d.size = f.listed.size;
+    d.crc = crc32c::FromBase64(f.listed.checksum_crc32c);
+    done.emplace(number, std::move(d));
   }
-  if (upload_id.empty()) {
-    if (prior) {
-      // Ours, but stale (other version or layout): abort it.
-      auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-        return dst.AbortMultipart(req.dst_key, prior->upload_id);
-      });
-      if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
-      if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
-    }
-    storage::Metadata meta = CarriedMetadata(out.source);
-    if (send_crc) meta.checksum_algorithm = "CRC32C";
-    FERRY_CO_ASSIGN_OR_RETURN(upload_id,
-                              co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-                                return dst.CreateMultipart(req.dst_key, meta);
-                              }));
-    if (req.journal) {
-      JournalUpload j;
-      j.upload_id = upload_id;
-      j.source_etag = out.src_etag;
-      j.size = size;
-      j.part_size = layout.part_size;
-      j.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-      FERRY_CO_RETURN_IF_ERROR(req.journal->BeginUpload(req.dst_key, j));
-    }
-  }
+  out.parts_resumed = static_cast<int>(done.size());
+  counters_.parts_resumed.fetch_add(done.size());
 
   std::vector<int> todo;
   for (int p = 1; p <= layout.parts; ++p) {

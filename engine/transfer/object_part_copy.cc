@@ -31,58 +31,19 @@ io::Task<Result<CopyOutcome>> ObjectCopier::PartCopy(const CopyRequest& req, Cop
   const bool send_crc = dst.capabilities().checksum_crc32c;
 
   // Resume a journaled upload of this very source version and layout.
+  FERRY_CO_ASSIGN_OR_RETURN(OpenedUpload opened,
+                            co_await OpenUpload(req, out, layout.part_size, send_crc));
+  const std::string upload_id = std::move(opened.upload_id);
   std::map<int, CopiedPart> done;
-  std::string upload_id;
-  std::optional<JournalUpload> prior =
-      req.journal ? req.journal->FindUpload(req.dst_key) : std::nullopt;
-  if (prior && prior->source_etag == out.src_etag && prior->part_size == layout.part_size &&
-      prior->size == size) {
-    auto listed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-      return dst.ListParts(req.dst_key, prior->upload_id);
-    });
-    if (listed.ok()) {
-      upload_id = prior->upload_id;
-      for (const storage::PartInfo& p : *listed) {
-        auto it = prior->parts.find(p.part_number);
-        if (it == prior->parts.end() || it->second.etag != p.etag || it->second.size != p.size) {
-          continue;  // not journaled as finished: copy again
-        }
-        if (send_crc && p.checksum_crc32c.empty()) continue;
-        done.emplace(p.part_number, CopiedPart{p.etag, p.size, p.checksum_crc32c});
-      }
-      out.parts_resumed = static_cast<int>(done.size());
-      counters_.parts_resumed.fetch_add(done.size());
-    } else if (!listed.status().Is(ErrorClass::kNotFound)) {
-      co_return listed.status();
-    }
+  for (const auto& [number, f] : opened.finished) {
+    CopiedPart c;
+    c.etag = f.listed.etag;
+    c.size = f.listed.size;
+    c.crc32c = f.listed.checksum_crc32c;
+    done.emplace(number, std::move(c));
   }
-  if (upload_id.empty()) {
-    if (prior) {
-      // Ours, but stale (other version or layout): abort it.
-      auto aborted = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-        return dst.AbortMultipart(req.dst_key, prior->upload_id);
-      });
-      if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
-      if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
-    }
-    storage::Metadata meta = CarriedMetadata(out.source);
-    if (send_crc) meta.checksum_algorithm = "CRC32C";
-    FERRY_CO_ASSIGN_OR_RETURN(upload_id,
-                              co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
-                                return dst.CreateMultipart(req.dst_key, meta);
-                              }));
-    if (req.journal) {
-      JournalUpload j;
-      j.upload_id = upload_id;
-      j.source_etag = out.src_etag;
-      j.size = size;
-      j.part_size = layout.part_size;
-      j.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-      FERRY_CO_RETURN_IF_ERROR(req.journal->BeginUpload(req.dst_key, j));
-    }
-  }
+  out.parts_resumed = static_cast<int>(done.size());
+  counters_.parts_resumed.fetch_add(done.size());
 
   std::vector<int> todo;
   for (int p = 1; p <= layout.parts; ++p) {

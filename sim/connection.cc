@@ -6,11 +6,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <cctype>
 
+#include "protocols/http/tls_stream.h"
 #include "sim/admin.h"
 #include "sim/errors.h"
 #include "sim/router.h"
@@ -343,11 +343,11 @@ io::Task<void> ServeTlsConnection(asio::ip::tcp::socket socket, asio::ssl::conte
   ConnectionCounter counter(svc.stats);
   beast::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), tls);
+  ferry::http::TlsStream stream(tls, std::move(socket));
   beast::get_lowest_layer(stream).expires_after(svc.config.io_timeout);
   auto [hs] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (hs) co_return;
-  Connection<beast::ssl_stream<beast::tcp_stream>> c(stream, svc);
+  Connection<ferry::http::TlsStream> c(stream, svc);
   co_await c.Run();
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   auto [sd] = co_await stream.async_shutdown(kTuple);

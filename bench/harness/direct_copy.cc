@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <future>
 #include <mutex>
 #include <thread>
 
+#include "engine/transfer/buffer_pool.h"
 #include "engine/transfer/parallel.h"
 #include "protocols/base/digest.h"
 #include "protocols/s3/client.h"
@@ -18,53 +18,6 @@ namespace ferry::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A request body over a caller's buffer that offers no digests: the client
-// then signs UNSIGNED-PAYLOAD and sends no Content-MD5 (nothing is hashed).
-class RawSource final : public io::BodySource {
- public:
-  // `md5_base64`: Content-MD5 to send ("" = none).
-  RawSource(std::span<const char> data, std::string md5_base64)
-      : data_(data), md5_(std::move(md5_base64)) {}
-  std::uint64_t size() const override { return data_.size(); }
-  io::Task<Result<std::size_t>> Read(std::span<char> buf) override {
-    std::size_t n = std::min(buf.size(), data_.size() - pos_);
-    std::memcpy(buf.data(), data_.data() + pos_, n);
-    pos_ += n;
-    co_return n;
-  }
-  Status Rewind() override {
-    pos_ = 0;
-    return Status::Ok();
-  }
-  std::optional<std::string> content_md5_base64() override {
-    if (md5_.empty()) return std::nullopt;
-    return md5_;
-  }
-
- private:
-  std::span<const char> data_;
-  std::string md5_;
-  std::size_t pos_ = 0;
-};
-
-class RawSink final : public io::BodySink {
- public:
-  explicit RawSink(std::span<char> out) : out_(out) {}
-  io::Task<Status> Write(std::span<const char> data) override {
-    if (data.size() > out_.size() - written_) {
-      co_return Status::Error(ErrorClass::kFatal, "response longer than requested");
-    }
-    std::memcpy(out_.data() + written_, data.data(), data.size());
-    written_ += data.size();
-    co_return Status::Ok();
-  }
-  std::size_t written() const { return written_; }
-
- private:
-  std::span<char> out_;
-  std::size_t written_ = 0;
-};
 
 Result<std::shared_ptr<s3::Client>> OpenClient(boost::asio::io_context& ioc, const SimRegion& r,
                                                const std::string& bucket, const RegionPair& pair,
@@ -166,7 +119,7 @@ Result<DirectResult> DirectCopy(const RegionPair& pair, const Workload& w, const
             }
             Obj& ob = objs[u.object];
             std::span<char> span(buf.get(), static_cast<std::size_t>(u.length));
-            RawSink sink(span);
+            engine::SpanSink sink(span);
             s3::GetObjectRequest get;
             get.key = ob.key;
             if (u.part > 0) get.range = s3::ByteRange{u.offset, u.length};
@@ -179,7 +132,8 @@ Result<DirectResult> DirectCopy(const RegionPair& pair, const Workload& w, const
               std::string_view bytes(span.data(), span.size());
               hashes.fetch_add(digest::Xxh3_128Hex(bytes).size());
             }
-            RawSource source(span, "");
+            // No digests: UNSIGNED-PAYLOAD and no Content-MD5 (nothing is hashed).
+            engine::SpanSource source(std::string_view(span.data(), span.size()), "");
             if (u.part == 0) {
               s3::ObjectMetadata meta;
               FERRY_CO_ASSIGN_OR_RETURN(s3::PutResult put, co_await dst->PutObject(ob.key, meta, source));

@@ -85,13 +85,17 @@ io::Task<Result<BufferPool::Lease>> BufferPool::Acquire(
       cached_bytes_ -= want;
       free_.erase(best);
     } else {
-      // A new buffer: drop the oldest cached ones until cached plus leased
-      // memory (this grant included) fits in the cap again.
-      while (!free_.empty() && cached_bytes_ + gate_.in_use() > gate_.capacity()) {
+      // A new buffer: drop the oldest cached ones until every buffer in
+      // existence, this one included, fits in the cap. Leased buffers add up
+      // to at most the gate's grants less this one, so that always succeeds.
+      while (!free_.empty() && allocated_ + want > gate_.capacity()) {
         cached_bytes_ -= free_.front().size();
+        allocated_ -= free_.front().size();
         evicted.push_back(std::move(free_.front()));
         free_.erase(free_.begin());
       }
+      allocated_ += want;  // reserved before allocating outside the lock
+      ++allocations_;
     }
   }
   evicted.clear();
@@ -99,6 +103,10 @@ io::Task<Result<BufferPool::Lease>> BufferPool::Acquire(
     buf = Buffer::Allocate(want);
     if (!buf) {
       const int err = errno;
+      {
+        std::lock_guard lock(mu_);
+        allocated_ -= want;
+      }
       gate_.Release(want);
       co_return Status::Error(ErrorClass::kRetryable,
                               "buffer pool: cannot allocate " + std::to_string(want) +
@@ -113,24 +121,17 @@ io::Task<Result<BufferPool::Lease>> BufferPool::Acquire(
 }
 
 void BufferPool::Return(Buffer buf, std::size_t granted) {
-  std::vector<Buffer> evicted;  // freed outside the lock
   {
+    // Kept for reuse: it already counts in allocated_, which never exceeds
+    // the cap. (Deciding by the gate's grants instead would drop buffers
+    // whenever a waiter has been granted bytes it has not picked up yet,
+    // and map a fresh one for it: page faults on every part under load.)
     std::lock_guard lock(mu_);
-    // Keep the buffer while cached + in-use memory stays within the cap.
-    const std::uint64_t in_use_after = gate_.in_use() - std::max<std::size_t>(granted, 1);
-    const std::uint64_t size = buf.size();
-    while (!free_.empty() && cached_bytes_ + size + in_use_after > gate_.capacity()) {
-      cached_bytes_ -= free_.front().size();
-      evicted.push_back(std::move(free_.front()));
-      free_.erase(free_.begin());
-    }
-    if (buf && cached_bytes_ + size + in_use_after <= gate_.capacity()) {
-      cached_bytes_ += size;
+    if (buf) {
+      cached_bytes_ += buf.size();
       free_.push_back(std::move(buf));
     }
   }
-  evicted.clear();
-  buf = Buffer();
   gate_.Release(std::max<std::size_t>(granted, 1));
 }
 
@@ -142,6 +143,16 @@ std::uint64_t BufferPool::peak_in_use() const {
 std::uint64_t BufferPool::cached_bytes() const {
   std::lock_guard lock(mu_);
   return cached_bytes_;
+}
+
+std::uint64_t BufferPool::allocated_bytes() const {
+  std::lock_guard lock(mu_);
+  return allocated_;
+}
+
+std::uint64_t BufferPool::allocations() const {
+  std::lock_guard lock(mu_);
+  return allocations_;
 }
 
 io::Task<Status> SpanSink::Write(std::span<const char> data) {

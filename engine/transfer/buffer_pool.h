@@ -3,7 +3,7 @@
 // A transfer asks for a Lease of `size` bytes and waits (it never allocates
 // around the pool) until that much of the budget is free, so memory is
 // bounded by the cap whatever the object sizes. Freed buffers are kept for
-// reuse while cached plus leased memory fits in the cap. Buffers of
+// reuse; every buffer in existence, cached or leased, fits in the cap. Buffers of
 // kMapThreshold bytes or more are mapped from the kernel and unmapped when
 // dropped: through malloc, parts of varying sizes fragment its arenas and the
 // daemon's RSS creeps up long after the live heap is flat (soak test).
@@ -77,8 +77,13 @@ class BufferPool {
   std::uint64_t capacity() const { return gate_.capacity(); }
   std::uint64_t in_use() const { return gate_.in_use(); }
   std::uint64_t peak_in_use() const;
-  // Bytes of freed buffers kept for reuse; cached_bytes() + in_use() <= capacity().
+  // Bytes of freed buffers kept for reuse.
   std::uint64_t cached_bytes() const;
+  // Bytes of every buffer in existence, cached or leased: <= capacity().
+  std::uint64_t allocated_bytes() const;
+  // Buffers allocated so far (each one new memory, page faults included): a
+  // steady load of one size allocates at most capacity() / size of them.
+  std::uint64_t allocations() const;
 
  private:
   void Return(Buffer buf, std::size_t granted);
@@ -87,6 +92,8 @@ class BufferPool {
   mutable std::mutex mu_;
   std::vector<Buffer> free_;        // GUARDED_BY(mu_)
   std::uint64_t cached_bytes_ = 0;  // GUARDED_BY(mu_)
+  std::uint64_t allocated_ = 0;     // GUARDED_BY(mu_): cached + leased buffers
+  std::uint64_t allocations_ = 0;   // GUARDED_BY(mu_)
   std::uint64_t peak_ = 0;          // GUARDED_BY(mu_)
 };
 
@@ -95,6 +102,8 @@ class SpanSink final : public io::BodySink {
  public:
   explicit SpanSink(std::span<char> out) : out_(out) {}
   io::Task<Status> Write(std::span<const char> data) override;
+  std::span<char> direct_space() override { return out_.subspan(written_); }
+  void Received(std::size_t n) override { written_ += n; }
   std::size_t written() const { return written_; }
 
  private:
@@ -121,6 +130,9 @@ class SpanSource final : public io::BodySource {
   // Sends x-amz-checksum-crc32c with `crc`, the CRC-32C computed with the read.
   void set_crc32c(std::uint32_t crc) { crc32c_base64_ = crc32c::ToBase64(crc); }
   std::optional<std::string> checksum_crc32c_base64() override { return crc32c_base64_; }
+  std::optional<std::span<const char>> contiguous() const override {
+    return std::span<const char>(data_.data(), data_.size());
+  }
 
  private:
   std::string_view data_;

@@ -40,6 +40,10 @@ class BodySource {
   // signed header, never an aws-chunked trailer). nullopt: send none. A
   // source returns one only when its owner asked for the checksum.
   virtual std::optional<std::string> checksum_crc32c_base64() { return std::nullopt; }
+  // The whole body when it already lies in memory, valid while the source
+  // lives: the transport then sends straight from it instead of copying it
+  // through Read. nullopt: use Read.
+  virtual std::optional<std::span<const char>> contiguous() const { return std::nullopt; }
 };
 
 class BodySink {
@@ -47,6 +51,12 @@ class BodySink {
   virtual ~BodySink() = default;
   // Consumes `data`. An error aborts the response being read into the sink.
   virtual Task<Status> Write(std::span<const char> data) = 0;
+  // Memory the next bytes may be received into directly, saving the copy
+  // through Write; empty when the sink offers none (or has no room left, in
+  // which case Write says why). After receiving n bytes there, the transport
+  // calls Received(n) instead of Write.
+  virtual std::span<char> direct_space() { return {}; }
+  virtual void Received(std::size_t /*n*/) {}
 };
 
 // A source over bytes owned by the caller, who keeps them alive and unchanged
@@ -68,6 +78,9 @@ class MemorySource final : public BodySource {
     return *this;
   }
   std::optional<std::string> checksum_crc32c_base64() override;
+  std::optional<std::span<const char>> contiguous() const override {
+    return std::span<const char>(data_.data(), data_.size());
+  }
 
  private:
   std::string_view data_;

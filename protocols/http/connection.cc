@@ -27,13 +27,14 @@ constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 Connection::Connection(const asio::any_io_executor& executor, asio::ssl::context* tls)
     : strand_(asio::make_strand(executor)) {
   if (tls != nullptr) {
-    tls_.emplace(strand_, *tls);
+    tls_.emplace(*tls, strand_);
   } else {
     plain_.emplace(strand_);
   }
   // Beast sizes each read by the buffer's free capacity (at least 512
-  // bytes); a streamed body never grows it, so reserve room for large reads.
-  buffer.reserve(256 * 1024);
+  // bytes, at most 64 KiB); reserve the most it reads. Large bodies are
+  // received past it (exchange.cc).
+  buffer.reserve(64 * 1024);
 }
 
 PlainStream& Connection::tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }

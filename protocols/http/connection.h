@@ -11,7 +11,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <optional>
@@ -19,6 +18,7 @@
 
 #include "protocols/base/body.h"
 #include "protocols/base/status.h"
+#include "protocols/http/tls_stream.h"
 #include "protocols/http/url.h"
 
 namespace ferry::http::internal {
@@ -26,7 +26,7 @@ namespace ferry::http::internal {
 using Clock = std::chrono::steady_clock;
 using Strand = boost::asio::strand<boost::asio::any_io_executor>;
 using PlainStream = boost::beast::tcp_stream;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+using TlsStream = ferry::http::TlsStream;
 
 class Connection {
  public:

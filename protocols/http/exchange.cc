@@ -1,10 +1,13 @@
-// See exchange.h. Both directions move through one io_buffer_size buffer per
-// exchange (Beast's buffer_body), and each socket operation is armed with its
-// own expiry, so a stalled peer is noticed within progress_timeout even in
-// the middle of a 5 GiB body.
+// See exchange.h. A body already in memory (a part buffer) is sent straight
+// from it, and a response body bound for a sink with memory of its own is
+// received straight into it: a part crosses no buffer of ours. Other bodies
+// move through one io_buffer_size buffer per exchange. Each socket operation
+// is armed with its own expiry, so a stalled peer is noticed within
+// progress_timeout even in the middle of a 5 GiB body.
 #include "protocols/http/exchange.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -14,8 +17,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -65,7 +68,22 @@ struct SendOutcome {
   bool peer_closed_early = false;
 };
 
-// Sends the request; the body is pulled from the source chunk by chunk.
+// Writes what the serializer holds (the header, then the body buffer it was
+// given), one write_some per armed expiry: progress means bytes moved.
+// Beast's need_buffer (the body buffer is used up) is success.
+template <class Stream, class Serializer>
+io::Task<error_code> WriteSome(Stream& stream, Serializer& sr, Connection& conn, OpTimer& timer) {
+  while (!sr.is_done()) {
+    if (!timer.Arm(conn.tcp())) co_return beast::error::timeout;
+    auto [ec, w] = co_await bhttp::async_write_some(stream, sr, kAwait);
+    if (ec == bhttp::error::need_buffer) break;
+    if (ec) co_return ec;
+  }
+  co_return error_code();
+}
+
+// Sends the request: a body in memory straight from there, any other pulled
+// from its source chunk by chunk.
 template <class Stream>
 io::Task<SendOutcome> SendRequest(Stream& stream, Connection& conn, const ExchangeParams& params,
                                   const Request& request, OpTimer& timer) {
@@ -91,7 +109,21 @@ io::Task<SendOutcome> SendRequest(Stream& stream, Connection& conn, const Exchan
 
   io::BodySource& source = *request.body;
   const std::uint64_t declared = source.size();
-  auto buf = std::make_unique<char[]>(params.io_buffer_size);
+  if (auto whole = source.contiguous()) {
+    // Already in memory: sent straight from there, no copy.
+    if (whole->size() != declared) {
+      co_return SendOutcome{Status::Error(
+          ErrorClass::kFatal, ep + ": request body holds " + std::to_string(whole->size()) +
+                                  " bytes, not its declared " + std::to_string(declared))};
+    }
+    req.body().data = const_cast<char*>(whole->data());  // Beast only reads it
+    req.body().size = whole->size();
+    req.body().more = false;
+    error_code ec = co_await WriteSome(stream, sr, conn, timer);
+    if (ec) co_return fail("sending the request body", ec);
+    co_return SendOutcome{};
+  }
+  std::unique_ptr<char[]> buf(new char[params.io_buffer_size]);  // not zeroed: Read fills it
   std::uint64_t sent = 0;
   for (bool more = true; more;) {
     auto n = co_await source.Read(std::span<char>(buf.get(), params.io_buffer_size));
@@ -115,17 +147,55 @@ io::Task<SendOutcome> SendRequest(Stream& stream, Connection& conn, const Exchan
       req.body().size = *n;
     }
     req.body().more = more;
-    // One write_some per armed expiry: progress means bytes moved.
-    while (!sr.is_done()) {
-      if (!timer.Arm(conn.tcp())) {
-        co_return fail("sending the request body", beast::error::timeout);
-      }
-      auto [ec, w] = co_await bhttp::async_write_some(stream, sr, kAwait);
-      if (ec == bhttp::error::need_buffer) break;
-      if (ec) co_return fail("sending the request body", ec);
-    }
+    error_code ec = co_await WriteSome(stream, sr, conn, timer);
+    if (ec) co_return fail("sending the request body", ec);
   }
   co_return SendOutcome{};
+}
+
+// The body of a response whose header said `length` bytes, into `sink`:
+// first what arrived with the header (in conn.buffer), then straight from the
+// stream into the sink's direct space, or through one buffer and Write.
+template <class Stream>
+io::Task<Status> ReceiveBody(Stream& stream, Connection& conn, const ExchangeParams& params,
+                             io::BodySink& sink, std::uint64_t length, OpTimer& timer) {
+  const std::string& ep = *params.endpoint;
+  std::uint64_t received = 0;
+  if (conn.buffer.size() > 0) {
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(conn.buffer.size(), length));
+    std::span<const char> early(static_cast<const char*>(conn.buffer.data().data()), n);
+    FERRY_CO_RETURN_IF_ERROR(co_await sink.Write(early));  // the sink's error, unchanged
+    conn.buffer.consume(n);
+    received = n;
+  }
+  std::unique_ptr<char[]> buf;
+  while (received < length) {
+    std::span<char> into = sink.direct_space();
+    const bool direct = !into.empty();
+    if (!direct) {
+      if (!buf) buf.reset(new char[params.io_buffer_size]);
+      into = std::span<char>(buf.get(), params.io_buffer_size);
+    }
+    into = into.first(static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), length - received)));
+    if (!timer.Arm(conn.tcp())) {
+      co_return TransportError(ep, "reading the response body", beast::error::timeout, timer);
+    }
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(into.data(), into.size()), kAwait);
+    if (IsPeerClosed(ec) || (!ec && n == 0)) {
+      co_return Status::Error(ErrorClass::kRetryable,
+                              ep + ": connection closed after " + std::to_string(received + n) +
+                                  " of " + std::to_string(length) + " body bytes");
+    }
+    if (ec) co_return TransportError(ep, "reading the response body", ec, timer);
+    if (direct) {
+      sink.Received(n);
+    } else {
+      FERRY_CO_RETURN_IF_ERROR(co_await sink.Write(into.first(n)));
+    }
+    received += n;
+  }
+  co_return Status::Ok();
 }
 
 // Reads the response; a 2xx body goes to the sink when there is one.
@@ -176,21 +246,38 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
     co_return too_big();
   }
 
+  // A 2xx body of known length bound for a sink bypasses the parser: it is
+  // received straight into the sink's memory where it offers some (a part
+  // buffer), else into one io_buffer_size buffer. Chunked or unbounded
+  // bodies, and bodies we buffer ourselves, go through the parser.
+  if (sink && !parser.is_done() && declared && !parser.chunked()) {
+    Status s = co_await ReceiveBody(stream, conn, params, *sink, *declared, timer);
+    if (!s.ok()) co_return Failed(s);
+    response.streamed_bytes = *declared;
+    ExchangeOutcome out;
+    out.reusable = parser.get().keep_alive() && conn.buffer.size() == 0;
+    out.result = std::move(response);
+    co_return out;
+  }
+
+  // Sized by the body when it is known and small (most are XML answers).
+  const std::size_t room = static_cast<std::size_t>(std::clamp<std::uint64_t>(
+      declared.value_or(params.io_buffer_size), 1, params.io_buffer_size));
   std::unique_ptr<char[]> buf;
-  if (!parser.is_done()) buf = std::make_unique<char[]>(params.io_buffer_size);
+  if (!parser.is_done()) buf.reset(new char[room]);
   std::uint64_t received = 0;
   std::size_t filled = 0;
   while (!parser.is_done()) {
     auto& body = parser.get().body();
     body.data = buf.get() + filled;
-    body.size = params.io_buffer_size - filled;
+    body.size = room - filled;
     if (!timer.Arm(conn.tcp())) {
       co_return Failed(
           TransportError(ep, "reading the response body", beast::error::timeout, timer));
     }
     auto [ec, n] = co_await bhttp::async_read_some(stream, conn.buffer, parser, kAwait);
     if (ec == bhttp::error::need_buffer) ec = {};
-    filled = params.io_buffer_size - body.size;
+    filled = room - body.size;
     if (ec == bhttp::error::partial_message || IsPeerClosed(ec)) {
       std::string of = declared ? " of " + std::to_string(*declared) : "";
       co_return Failed(Status::Error(ErrorClass::kRetryable, ep + ": connection closed after " +
@@ -198,18 +285,18 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
                                                                  of + " body bytes"));
     }
     if (ec) co_return Failed(TransportError(ep, "reading the response body", ec, timer));
-    if (filled == 0 || (filled < params.io_buffer_size && !parser.is_done())) continue;
+    if (filled == 0 || (filled < room && !parser.is_done())) continue;
 
     received += filled;
-    std::span<const char> chunk(buf.get(), filled);
+    std::span<const char> piece(buf.get(), filled);
     filled = 0;
     if (sink) {
-      Status s = co_await sink->Write(chunk);
+      Status s = co_await sink->Write(piece);
       if (!s.ok()) co_return Failed(s);  // the sink's error, unchanged
-      response.streamed_bytes += chunk.size();
+      response.streamed_bytes += piece.size();
     } else {
       if (received > options.max_buffered_body) co_return too_big();
-      response.body.append(chunk.data(), chunk.size());
+      response.body.append(piece.data(), piece.size());
     }
   }
 

@@ -16,6 +16,18 @@ Result<std::shared_ptr<ssl::context>> MakeTlsContext(const TlsOptions& options) 
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                    ec);
+  // AES-128-GCM first, as Go's TLS and browsers order them on CPUs with AES
+  // instructions: a full-strength AEAD at about 20% less CPU per byte than
+  // OpenSSL's default first choice, AES-256-GCM. The server still decides
+  // between the suites both sides offer.
+  if (SSL_CTX_set_ciphersuites(ctx->native_handle(),
+                               "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                               "TLS_CHACHA20_POLY1305_SHA256") != 1 ||
+      SSL_CTX_set_cipher_list(ctx->native_handle(),
+                              "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                              "DEFAULT") != 1) {
+    return Status::Error(ErrorClass::kFatal, "cannot set the TLS cipher preferences");
+  }
   if (options.insecure_skip_verify) {
     ctx->set_verify_mode(ssl::verify_none, ec);
     return ctx;

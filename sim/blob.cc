@@ -12,13 +12,13 @@
 
 #include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
+#include "sim/errors.h"
 
 namespace ferry::sim {
 namespace {
 
 Status IoError(std::string what, const std::string& path, int err) {
-  return Status::Error(ErrorClass::kFatal,
-                       what + " " + path + ": " + std::strerror(err));
+  return Status::Error(ErrorClass::kFatal, what + " " + path + ": " + std::strerror(err));
 }
 
 class MemoryBlob final : public Blob {
@@ -42,6 +42,7 @@ class SliceBlob final : public Blob {
   Status ReadAt(std::uint64_t offset, std::span<char> out) const override {
     return base_->ReadAt(offset_ + offset, out);
   }
+  bool kept() const override { return base_->kept(); }
 
  private:
   BlobPtr base_;
@@ -75,6 +76,9 @@ class CompositeBlob final : public Blob {
       ++i;
     }
     return Status::Ok();
+  }
+  bool kept() const override {
+    return std::all_of(parts_.begin(), parts_.end(), [](const BlobPtr& p) { return p->kept(); });
   }
 
  private:
@@ -117,8 +121,8 @@ class FileBlob final : public Blob {
     if (fd < 0) return IoError("open", path_, errno);
     std::size_t done = 0;
     while (done < out.size()) {
-      ssize_t n = ::pread(fd, out.data() + done, out.size() - done,
-                          static_cast<off_t>(offset + done));
+      ssize_t n =
+          ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         int err = n < 0 ? errno : EIO;
@@ -186,7 +190,55 @@ class DirectoryFactory final : public BlobFactory {
   std::atomic<std::uint64_t> next_{0};
 };
 
+class DroppedBlob final : public Blob {
+ public:
+  explicit DroppedBlob(std::uint64_t size) : size_(size) {}
+  std::uint64_t size() const override { return size_; }
+  Status ReadAt(std::uint64_t, std::span<char>) const override { return BodyNotKept(size_); }
+  bool kept() const override { return false; }
+
+ private:
+  std::uint64_t size_;
+};
+
+class DroppingWriter final : public BlobWriter {
+ public:
+  Status Append(std::string_view d) override {
+    size_ += d.size();
+    return Status::Ok();
+  }
+  Result<BlobPtr> Finish() override { return BlobPtr(std::make_shared<DroppedBlob>(size_)); }
+
+ private:
+  std::uint64_t size_ = 0;
+};
+
+class KeepingFactory final : public BlobFactory {
+ public:
+  KeepingFactory(std::unique_ptr<BlobFactory> inner, std::uint64_t limit)
+      : inner_(std::move(inner)), limit_(limit) {}
+  std::unique_ptr<BlobWriter> NewWriter(std::optional<std::uint64_t> hint) override {
+    if (hint && *hint > limit_) return std::make_unique<DroppingWriter>();
+    return inner_->NewWriter(hint);
+  }
+
+ private:
+  std::unique_ptr<BlobFactory> inner_;
+  std::uint64_t limit_;
+};
+
 }  // namespace
+
+Status BodyNotKept(std::uint64_t size) {
+  return S3Error(501, "NotImplemented",
+                 "s3sim was started with --keep-bodies-up-to: this body of " +
+                     std::to_string(size) + " bytes was received and checked, not kept");
+}
+
+std::unique_ptr<BlobFactory> BlobFactory::KeepingUpTo(std::unique_ptr<BlobFactory> inner,
+                                                      std::uint64_t limit) {
+  return std::make_unique<KeepingFactory>(std::move(inner), limit);
+}
 
 BlobPtr MakeMemoryBlob(std::string data) { return std::make_shared<MemoryBlob>(std::move(data)); }
 
@@ -229,8 +281,7 @@ Result<std::string> Md5HexOfBlob(const Blob& blob, std::uint64_t offset, std::ui
   return digest::ToHex(md5.Finish());
 }
 
-Result<std::uint32_t> Crc32cOfBlob(const Blob& blob, std::uint64_t offset,
-                                   std::uint64_t length) {
+Result<std::uint32_t> Crc32cOfBlob(const Blob& blob, std::uint64_t offset, std::uint64_t length) {
   std::uint32_t crc = 0;
   // A buffer no larger than the range: many small parts (10,000 × 1 KiB)
   // must not each allocate and clear a MiB.

@@ -27,6 +27,9 @@ class Blob {
   // Fills `out` with bytes [offset, offset + out.size()).
   // REQUIRES: offset + out.size() <= size().
   virtual Status ReadAt(std::uint64_t offset, std::span<char> out) const = 0;
+  // False for a body received, checked and dropped (BlobFactory::KeepingUpTo):
+  // its size and digests are known, its bytes are not; ReadAt fails.
+  virtual bool kept() const { return true; }
 };
 using BlobPtr = std::shared_ptr<const Blob>;
 
@@ -52,7 +55,16 @@ class BlobFactory {
   virtual std::unique_ptr<BlobWriter> NewWriter(std::optional<std::uint64_t> size_hint) = 0;
   static std::unique_ptr<BlobFactory> Memory();
   static Result<std::unique_ptr<BlobFactory>> Directory(const std::string& data_dir);
+  // Bodies declared larger than `limit` bytes are counted, hashed by the
+  // caller and dropped (a benchmark's destination region: the client's
+  // machine should not pay for storing what a remote store would keep);
+  // the rest go to `inner`.
+  static std::unique_ptr<BlobFactory> KeepingUpTo(std::unique_ptr<BlobFactory> inner,
+                                                  std::uint64_t limit);
 };
+
+// The S3 error for reading a body that was not kept (501 NotImplemented).
+Status BodyNotKept(std::uint64_t size);
 
 // Lower-case hex MD5 of bytes [offset, offset + length) of `blob`.
 Result<std::string> Md5HexOfBlob(const Blob& blob, std::uint64_t offset, std::uint64_t length);

@@ -62,11 +62,11 @@ struct ReceivedBody {
   BlobPtr blob;
   std::string md5_raw;  // 16 bytes
   std::uint64_t size = 0;
-  std::uint32_t crc32c = 0;
+  std::uint32_t crc32c = 0;       // only when the request sent x-amz-checksum-crc32c
   std::string checksum_crc32c{};  // base64, when the request sent x-amz-checksum-crc32c
 };
-// Streams the request payload into a new blob, hashing (MD5, CRC32C) as it
-// goes; checks Content-MD5 (400 InvalidDigest / BadDigest) and
+// Streams the request payload into a new blob, hashing (MD5, and CRC32C when
+// the request sent one to check) as it goes; checks Content-MD5 (400 InvalidDigest / BadDigest) and
 // x-amz-checksum-crc32c (400 InvalidRequest when malformed, checked before
 // the body is read; 400 BadDigest on mismatch). `flip` corrupts one byte first.
 io::Task<Result<ReceivedBody>> ReceiveBody(OpContext& c, bool flip);
@@ -76,8 +76,7 @@ Result<std::optional<std::uint32_t>> RequestCrc32c(const SimRequest& req);
 // Adds x-amz-checksum-crc32c and x-amz-checksum-type for a whole object (or
 // one part with `part` > 0) when the request asked (x-amz-checksum-mode:
 // ENABLED) and the object has one.
-void AddChecksumHeaders(const SimRequest& req, const ObjectRecord& obj, long part,
-                        SimResponse& r);
+void AddChecksumHeaders(const SimRequest& req, const ObjectRecord& obj, long part, SimResponse& r);
 
 struct CopySource {
   std::string bucket;

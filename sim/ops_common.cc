@@ -1,5 +1,7 @@
 // Helpers shared by the operation handlers (see ops.h).
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
@@ -85,12 +87,12 @@ Result<std::optional<std::uint32_t>> RequestCrc32c(const SimRequest& req) {
   const std::string* h = req.Header("x-amz-checksum-crc32c");
   if (!h) return std::optional<std::uint32_t>();
   auto v = crc32c::FromBase64(*h);
-  if (!v) return S3Error(400, "InvalidRequest", "Value for x-amz-checksum-crc32c header is invalid.");
+  if (!v)
+    return S3Error(400, "InvalidRequest", "Value for x-amz-checksum-crc32c header is invalid.");
   return std::optional<std::uint32_t>(*v);
 }
 
-void AddChecksumHeaders(const SimRequest& req, const ObjectRecord& obj, long part,
-                        SimResponse& r) {
+void AddChecksumHeaders(const SimRequest& req, const ObjectRecord& obj, long part, SimResponse& r) {
   const std::string* mode = req.Header("x-amz-checksum-mode");
   if (!mode || *mode != "ENABLED" || obj.checksum_crc32c.empty()) return;
   if (part <= 0 || obj.part_sizes.empty()) {
@@ -109,18 +111,21 @@ io::Task<Result<ReceivedBody>> ReceiveBody(OpContext& c, bool flip) {
   if (!writer) co_return InternalError("cannot create a body file in --data-dir");
   digest::Hasher md5(digest::Hasher::Kind::kMd5);
   std::uint64_t flip_at = c.body.size() ? *c.body.size() / 2 : 0;
-  std::string buf(256 << 10, '\0');
+  // Not zeroed, and no larger than the body: most bodies are small.
+  const std::size_t cap = static_cast<std::size_t>(
+      std::clamp<std::uint64_t>(c.body.size().value_or(256 << 10), 1, 256 << 10));
+  std::unique_ptr<char[]> buf(new char[cap]);
   ReceivedBody out;
   for (;;) {
-    auto n = co_await c.body.Read(std::span<char>(buf.data(), buf.size()));
+    auto n = co_await c.body.Read(std::span<char>(buf.get(), cap));
     if (!n.ok()) co_return n.status();
     if (*n == 0) break;
     if (flip && flip_at >= out.size && flip_at < out.size + *n) {
       buf[flip_at - out.size] ^= 0x01;
     }
-    std::string_view chunk(buf.data(), *n);
+    std::string_view chunk(buf.get(), *n);
     md5.Update(chunk);
-    out.crc32c = crc32c::Extend(out.crc32c, chunk);
+    if (want_crc) out.crc32c = crc32c::Extend(out.crc32c, chunk);  // only when asked to check
     FERRY_CO_RETURN_IF_ERROR(writer->Append(chunk));
     out.size += *n;
   }
@@ -160,7 +165,8 @@ Result<CopySource> ParseCopySource(const SimRequest& req) {
   if (!s.empty() && s.front() == '/') s.remove_prefix(1);
   auto slash = s.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size()) {
-    return InvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+    return InvalidArgument(
+        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
   }
   return CopySource{std::string(s.substr(0, slash)), std::string(s.substr(slash + 1))};
 }
@@ -210,7 +216,8 @@ Result<long> IntQuery(const SimRequest& req, std::string_view name, long fallbac
     if (used != v->size() || n < min) throw std::invalid_argument("range");
     return std::min(n, max);
   } catch (const std::exception&) {
-    return InvalidArgument("Provided " + std::string(name) + " not an integer or within integer range");
+    return InvalidArgument("Provided " + std::string(name) +
+                           " not an integer or within integer range");
   }
 }
 

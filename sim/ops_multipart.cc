@@ -66,9 +66,9 @@ HandlerResult CreateMultipartUpload(OpContext& c) {
     co_return S3Error(400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
   }
   if (algorithm == "CRC32C" && type.empty()) type = "COMPOSITE";  // AWS's default for CRC32C
-  FERRY_CO_ASSIGN_OR_RETURN(std::string id,
-                            c.svc.store.CreateUpload(c.bucket, c.key, MetadataFromRequest(c.req),
-                                                     algorithm, type));
+  FERRY_CO_ASSIGN_OR_RETURN(
+      std::string id,
+      c.svc.store.CreateUpload(c.bucket, c.key, MetadataFromRequest(c.req), algorithm, type));
   SimResponse r;
   r.Set("Content-Type", "application/xml");
   if (!algorithm.empty()) {
@@ -91,9 +91,8 @@ HandlerResult UploadPart(OpContext& c) {
   if (c.req.Header("x-amz-checksum-crc32c") && upload.checksum_algorithm != "CRC32C") {
     co_return S3Error(400, "InvalidRequest",
                       "Checksum Type mismatch occurred, expected checksum Type: " +
-                          (upload.checksum_algorithm.empty()
-                               ? std::string("null")
-                               : Lower(upload.checksum_algorithm)) +
+                          (upload.checksum_algorithm.empty() ? std::string("null")
+                                                             : Lower(upload.checksum_algorithm)) +
                           ", actual checksum Type: crc32c");
   }
   if (c.body.size() && *c.body.size() > kMaxPartSize) {
@@ -137,6 +136,7 @@ HandlerResult UploadPartCopy(OpContext& c) {
   if (length > kMaxPartSize) {
     co_return InvalidArgument("The specified copy range exceeds 5 GiB");
   }
+  if (!obj.body->kept()) co_return BodyNotKept(obj.size);
   auto md5 = Md5HexOfBlob(*obj.body, offset, length);
   if (!md5.ok()) co_return InternalError(md5.status().error().message);
   PartRecord part;

@@ -78,7 +78,8 @@ Result<SimResponse> ObjectResponse(OpContext& c) {
   FERRY_ASSIGN_OR_RETURN(long part, IntQuery(c.req, "partNumber", 0, 1, 10000));
   const std::string* range = c.req.Header("range");
   if (part > 0 && range) {
-    return S3Error(400, "InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
+    return S3Error(400, "InvalidRequest",
+                   "Cannot specify both Range header and partNumber query parameter");
   }
   if (part > 0) {
     std::size_t count = obj.part_sizes.empty() ? 1 : obj.part_sizes.size();
@@ -86,7 +87,8 @@ Result<SimResponse> ObjectResponse(OpContext& c) {
       return S3Error(416, "InvalidPartNumber", "The requested partnumber is not satisfiable");
     }
     if (!obj.part_sizes.empty()) {
-      for (long i = 0; i < part - 1; ++i) span.offset += obj.part_sizes[static_cast<std::size_t>(i)];
+      for (long i = 0; i < part - 1; ++i)
+        span.offset += obj.part_sizes[static_cast<std::size_t>(i)];
       span.length = obj.part_sizes[static_cast<std::size_t>(part - 1)];
       r.Set("x-amz-mp-parts-count", std::to_string(count));
       partial = true;
@@ -128,6 +130,7 @@ Result<SimResponse> ObjectResponse(OpContext& c) {
       r.Set(std::string(h), *v);
     }
   }
+  if (!c.head && !obj.body->kept()) return BodyNotKept(obj.size);
   r.blob = obj.body;
   r.blob_offset = span.offset;
   r.blob_length = span.length;
@@ -218,6 +221,7 @@ HandlerResult CopyObject(OpContext& c) {
     rec.checksum_crc32c = obj.checksum_crc32c;  // the bytes are the same
     rec.checksum_type = obj.checksum_type;
   } else {
+    if (!obj.body->kept()) co_return BodyNotKept(obj.size);
     auto md5 = Md5HexOfBlob(*obj.body, 0, obj.size);
     if (!md5.ok()) co_return InternalError(md5.status().error().message);
     rec.etag = *md5;

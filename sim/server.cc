@@ -72,8 +72,11 @@ std::uint16_t Server::port() const { return impl_->port; }
 Status Server::Start() {
   Impl& m = *impl_;
   const SimConfig& c = m.config;
-  auto bad = [](std::string msg) { return Status::Error(ErrorClass::kInvalidArgument, std::move(msg)); };
-  if (c.access_key.empty() || c.secret_key.empty()) return bad("--access-key and --secret-key are required");
+  auto bad = [](std::string msg) {
+    return Status::Error(ErrorClass::kInvalidArgument, std::move(msg));
+  };
+  if (c.access_key.empty() || c.secret_key.empty())
+    return bad("--access-key and --secret-key are required");
   if (c.threads < 1 || c.threads > 256) return bad("--threads must be within 1..256");
   std::unique_ptr<BlobFactory> blobs;
   if (c.data_dir.empty()) {
@@ -81,9 +84,11 @@ Status Server::Start() {
   } else {
     FERRY_ASSIGN_OR_RETURN(blobs, BlobFactory::Directory(c.data_dir));
   }
+  if (c.keep_bodies_up_to) blobs = BlobFactory::KeepingUpTo(std::move(blobs), *c.keep_bodies_up_to);
   m.services = std::make_unique<Services>(c, std::move(blobs));
   Services& svc = *m.services;
-  for (const auto& b : c.buckets) FERRY_RETURN_IF_ERROR(svc.store.CreateBucket(b).Annotate("--bucket " + b));
+  for (const auto& b : c.buckets)
+    FERRY_RETURN_IF_ERROR(svc.store.CreateBucket(b).Annotate("--bucket " + b));
   for (const auto& b : c.synthetic_buckets) {
     if (!svc.store.BucketExists(b)) {
       FERRY_RETURN_IF_ERROR(svc.store.CreateBucket(b).Annotate("--synthetic-bucket " + b));

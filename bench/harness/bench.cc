@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "bench/harness/direct_copy.h"
 #include "bench/harness/scenario_run.h"
@@ -19,6 +20,81 @@ const std::vector<std::string>& ToolNames() {
   static const std::vector<std::string> t = {"ferry", "rclone-default", "rclone-tuned", "awscli"};
   return t;
 }
+
+namespace {
+
+// The run with the median time, carrying the spread of all of them; the
+// first failed run when any failed (a failure is never averaged away).
+Row Median(std::vector<Row> runs) {
+  for (Row& r : runs) {
+    if (!r.ok()) return std::move(r);
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const Row& a, const Row& b) { return a.seconds < b.seconds; });
+  Row m = runs[runs.size() / 2];
+  m.runs = static_cast<int>(runs.size());
+  m.fastest_seconds = runs.front().seconds;
+  m.slowest_seconds = runs.back().seconds;
+  return m;
+}
+
+// `large`, plain and TLS, in `rounds` interleaved rounds so that drift in
+// the machine's speed lands on every tool alike.
+void RunLarge(const BenchOptions& opts, const std::vector<std::string>& tools, Scenario& sc,
+              BenchReport& report) {
+  const bool ferry = std::find(tools.begin(), tools.end(), "ferry") != tools.end();
+  const bool with_tls = ferry && opts.extra_checks;
+  Scenario tls(opts, sc.w, opts.work_dir + "/large-tls");
+  Status tls_started = Status::Ok();
+  if (with_tls) {
+    tls.tls = true;
+    auto cert = MakeSelfSignedCert(tls.dir + "/tls");
+    tls_started = cert.ok() ? Status::Ok() : cert.status();
+    if (tls_started.ok()) {
+      tls.tls_files = *cert;
+      tls_started = tls.Start();
+    }
+  }
+  // TLS on both ends, ferry's default payload signing (auto: unsigned over TLS).
+  FerrySettings tls_settings = opts.ferry;
+  tls_settings.payload_signing = "auto";
+
+  std::vector<std::string> order = {"W"};
+  if (opts.extra_checks) order.push_back("W+hash");
+  order.insert(order.end(), tools.begin(), tools.end());
+  if (with_tls) order.insert(order.end(), {"W-tls", "ferry-tls"});
+  std::map<std::string, std::vector<Row>> runs;
+  const int rounds = std::max(1, opts.rounds);
+  for (int round = 1; round <= rounds; ++round) {
+    if (rounds > 1) Say("large: round " + std::to_string(round) + " of " + std::to_string(rounds));
+    for (const std::string& what : order) {
+      Row r;
+      if (what == "W" || what == "W+hash") {
+        r = MeasureW(sc, what == "W+hash");
+      } else if (what == "W-tls" || what == "ferry-tls") {
+        if (!tls_started.ok()) {
+          r.tool = what;
+          r.error = tls_started.ToString();
+        } else if (what == "W-tls") {
+          // The simulator pair's own limit under TLS: what the TLS ratio of
+          // any client is bounded by on this machine.
+          r = MeasureW(tls, false);
+        } else {
+          r = RunTool(tls, "ferry", tls_settings);
+        }
+        r.scenario = "large";
+        r.tool = what;
+      } else {
+        r = RunTool(sc, what, opts.ferry);
+      }
+      LogRow(r);
+      runs[what].push_back(std::move(r));
+    }
+  }
+  for (const std::string& what : order) report.rows.push_back(Median(std::move(runs[what])));
+}
+
+}  // namespace
 
 Result<BenchReport> RunBench(const BenchOptions& opts) {
   auto started = Clock::now();
@@ -43,41 +119,12 @@ Result<BenchReport> RunBench(const BenchOptions& opts) {
       add(std::move(r));
       continue;
     }
+    if (name == "large") {
+      RunLarge(opts, tools, sc, report);
+      continue;
+    }
     add(MeasureW(sc, false));
-    if (name == "large" && opts.extra_checks) add(MeasureW(sc, true));
     for (const std::string& tool : tools) add(RunTool(sc, tool, opts.ferry));
-  }
-  bool large = std::find(scenarios.begin(), scenarios.end(), "large") != scenarios.end();
-  bool ferry = std::find(tools.begin(), tools.end(), "ferry") != tools.end();
-  if (large && ferry && opts.extra_checks) {
-    // TLS on both ends, ferry's default payload signing (auto: unsigned over TLS).
-    FERRY_ASSIGN_OR_RETURN(Workload w, MakeWorkload("large", opts.smoke));
-    Scenario sc(opts, w, opts.work_dir + "/large-tls");
-    sc.tls = true;
-    FerrySettings fs = opts.ferry;
-    fs.payload_signing = "auto";
-    Row r;
-    auto cert = MakeSelfSignedCert(sc.dir + "/tls");
-    Status started = cert.ok() ? Status::Ok() : cert.status();
-    if (started.ok()) {
-      sc.tls_files = *cert;
-      started = sc.Start();
-    }
-    if (started.ok()) {
-      // The simulator pair's own limit under TLS: what the TLS ratio of any
-      // client is bounded by on this machine.
-      Row w = MeasureW(sc, false);
-      w.tool = "W-tls";
-      LogRow(w);
-      report.rows.push_back(std::move(w));
-      r = RunTool(sc, "ferry", fs);
-    } else {
-      r.tool = "ferry-tls";
-      r.error = started.ToString();
-    }
-    r.scenario = "large";
-    LogRow(r);
-    report.rows.push_back(std::move(r));
   }
   if (opts.sweep) FERRY_RETURN_IF_ERROR(RunSweep(opts, &report));
   report.machine.load_after = DescribeMachine(opts.programs, "").load_before;

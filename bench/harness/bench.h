@@ -34,8 +34,16 @@ struct BenchOptions {
   std::vector<std::string> scenarios;  // default: all
   std::vector<std::string> tools;      // ferry, rclone-default, rclone-tuned, awscli
   bool sweep = false;
-  bool extra_checks = true;   // hashing-cost and TLS runs on `large`
+  bool extra_checks = true;  // hashing-cost and TLS runs on `large`
+  // Runs of every measurement on `large` (plain and TLS), in interleaved
+  // rounds; the row with the median time counts. Its targets are ratios of a
+  // few percent, so one run's noise would decide them.
+  int rounds = 3;
   std::string dest_data_dir;  // "" = destination bodies in RAM
+  // The destination region checks and drops bodies larger than this (its
+  // storing them would cost the one machine page faults and copies that a
+  // remote store charges to no client); nullopt = keep every body.
+  std::optional<std::uint64_t> dest_keep_up_to = 1 * kMiB;
   int sim_threads = 2;
   FerrySettings ferry;
   RcloneSettings rclone_tuned;
@@ -50,6 +58,8 @@ struct Row {
   std::string command;
   std::string error;  // "" = ok
   std::string note;
+  int runs = 1;  // measurements behind the row (the median's; see BenchOptions::rounds)
+  double slowest_seconds = 0, fastest_seconds = 0;  // over those runs
   double seconds = 0;
   std::uint64_t bytes = 0;    // workload bytes (0 for list)
   std::uint64_t objects = 0;  // workload objects (list: source keys reconciled)

@@ -40,6 +40,9 @@ nlohmann::json RowJson(const Row& r) {
                       {"note", r.note},
                       {"command", r.command},
                       {"seconds", r.seconds},
+                      {"runs", r.runs},
+                      {"fastest_seconds", r.fastest_seconds},
+                      {"slowest_seconds", r.slowest_seconds},
                       {"bytes", r.bytes},
                       {"objects", r.objects},
                       {"mb_per_s", r.mbps()},
@@ -51,8 +54,11 @@ nlohmann::json RowJson(const Row& r) {
                       {"destination_objects_written", r.dst_objects_written},
                       {"destination_bytes_in", r.dst_bytes_in}};
   if (r.lag) {
-    j["lag_seconds"] = {{"count", r.lag->count}, {"p50", r.lag->p50}, {"p90", r.lag->p90},
-                        {"p99", r.lag->p99}, {"max", r.lag->max}};
+    j["lag_seconds"] = {{"count", r.lag->count},
+                        {"p50", r.lag->p50},
+                        {"p90", r.lag->p90},
+                        {"p99", r.lag->p99},
+                        {"max", r.lag->max}};
   }
   return j;
 }
@@ -77,21 +83,26 @@ std::vector<Target> Targets(const BenchOptions& o, const BenchReport& r) {
   const Row* tls = Find(r, "large", "ferry-tls");
   {
     bool m = fl && rt;
-    t.push_back({"large: ≥ 2× rclone tuned",
-                 m ? Fmt(fl->mbps()) + " vs " + Fmt(rt->mbps()) + " MB/s = " + Ratio(fl->mbps(), rt->mbps()) : "",
-                 Verdict(m, m && fl->mbps() >= 2 * rt->mbps())});
+    t.push_back(
+        {"large: ≥ 2× rclone tuned",
+         m ? Fmt(fl->mbps()) + " vs " + Fmt(rt->mbps()) + " MB/s = " + Ratio(fl->mbps(), rt->mbps())
+           : "",
+         Verdict(m, m && fl->mbps() >= 2 * rt->mbps())});
     m = fl && wl;
     t.push_back({"large: ≥ 0.8 × W",
-                 m ? Fmt(fl->mbps()) + " vs W " + Fmt(wl->mbps()) + " MB/s = " + Ratio(fl->mbps(), wl->mbps()) : "",
+                 m ? Fmt(fl->mbps()) + " vs W " + Fmt(wl->mbps()) +
+                         " MB/s = " + Ratio(fl->mbps(), wl->mbps())
+                   : "",
                  Verdict(m, m && fl->mbps() >= 0.8 * wl->mbps())});
   }
   for (const Row* peer : {rd, rt}) {
     bool m = fl && peer && fl->cpu_per_gb() > 0 && peer->cpu_per_gb() > 0;
-    t.push_back({"CPU-seconds per GB ≤ 0.4× " + (peer ? peer->tool : std::string("rclone")) + " (large)",
-                 m ? Fmt(fl->cpu_per_gb(), 2) + " vs " + Fmt(peer->cpu_per_gb(), 2) + " s/GB = " +
-                         Ratio(fl->cpu_per_gb(), peer->cpu_per_gb())
-                   : "",
-                 Verdict(m, m && fl->cpu_per_gb() <= 0.4 * peer->cpu_per_gb())});
+    t.push_back(
+        {"CPU-seconds per GB ≤ 0.4× " + (peer ? peer->tool : std::string("rclone")) + " (large)",
+         m ? Fmt(fl->cpu_per_gb(), 2) + " vs " + Fmt(peer->cpu_per_gb(), 2) +
+                 " s/GB = " + Ratio(fl->cpu_per_gb(), peer->cpu_per_gb())
+           : "",
+         Verdict(m, m && fl->cpu_per_gb() <= 0.4 * peer->cpu_per_gb())});
   }
   {
     const Row* fs = Find(r, "small", "ferry");
@@ -122,9 +133,10 @@ std::vector<Target> Targets(const BenchOptions& o, const BenchReport& r) {
   {
     bool m = wl && wh;
     t.push_back({"hashing and verification cost ≤ 5% of throughput",
-                 m ? "direct client hashing as ferry does here (XXH3-128 per part; mirrored layout, no MD5): " +
-                         Fmt(wh->mbps()) + " vs " + Fmt(wl->mbps()) + " MB/s without = " +
-                         Fmt(100.0 * (1 - wh->mbps() / wl->mbps())) + "% less"
+                 m ? "direct client hashing as ferry does here (XXH3-128 per part; mirrored "
+                     "layout, no MD5): " +
+                         Fmt(wh->mbps()) + " vs " + Fmt(wl->mbps()) +
+                         " MB/s without = " + Fmt(100.0 * (1 - wh->mbps() / wl->mbps())) + "% less"
                    : "",
                  Verdict(m, m && wh->mbps() >= 0.95 * wl->mbps())});
   }
@@ -137,13 +149,14 @@ std::vector<Target> Targets(const BenchOptions& o, const BenchReport& r) {
               " MB/s = " + Ratio(wt->mbps(), wl->mbps());
     }
     t.push_back({"TLS on both ends ≥ 0.65× plain HTTP (ferry, large)",
-                 m ? Fmt(tls->mbps()) + " vs " + Fmt(fl->mbps()) + " MB/s = " +
-                         Ratio(tls->mbps(), fl->mbps()) + limit
+                 m ? Fmt(tls->mbps()) + " vs " + Fmt(fl->mbps()) +
+                         " MB/s = " + Ratio(tls->mbps(), fl->mbps()) + limit
                    : "",
                  Verdict(m, m && tls->mbps() >= 0.65 * fl->mbps())});
   }
   {
-    const double bound = 64.0 * kMiB + 1.25 * o.ferry.parts_in_flight * static_cast<double>(o.ferry.part_size);
+    const double bound =
+        64.0 * kMiB + 1.25 * o.ferry.parts_in_flight * static_cast<double>(o.ferry.part_size);
     std::uint64_t peak = 0;
     std::string worst;
     for (const Row& row : r.rows) {
@@ -152,24 +165,30 @@ std::vector<Target> Targets(const BenchOptions& o, const BenchReport& r) {
         worst = row.scenario + "/" + row.tool;
       }
     }
-    t.push_back({"peak RSS ≤ 64 MiB + 1.25 × parts in flight × part size (= " +
-                     Fmt(bound / kMiB, 0) + " MiB)",
-                 peak ? Fmt(static_cast<double>(peak) / kMiB, 0) + " MiB (largest, " + worst + ")" : "",
-                 Verdict(peak > 0, static_cast<double>(peak) <= bound)});
+    t.push_back(
+        {"peak RSS ≤ 64 MiB + 1.25 × parts in flight × part size (= " + Fmt(bound / kMiB, 0) +
+             " MiB)",
+         peak ? Fmt(static_cast<double>(peak) / kMiB, 0) + " MiB (largest, " + worst + ")" : "",
+         Verdict(peak > 0, static_cast<double>(peak) <= bound)});
   }
   return t;
 }
 
 void WriteTables(std::ostream& md, const BenchReport& r) {
   md << "## Results\n\n"
-     << "| scenario | tool | time s | MB/s | objects/s | × W | CPU s | CPU s/GB | peak RSS MiB "
-        "| simulators CPU s | status |\n"
-     << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
+     << "| scenario | tool | time s | runs (time range s) | MB/s | objects/s | × W | CPU s | "
+        "CPU s/GB | peak RSS MiB | simulators CPU s | status |\n"
+     << "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const Row& row : r.rows) {
     const Row* w = Find(r, row.scenario, "W");
     std::string status = row.ok() ? "ok" : row.error == "n/a" ? "n/a" : "FAILED";
-    md << "| " << row.scenario << " | " << row.tool << " | " << (row.ok() ? Fmt(row.seconds, 2) : "—")
-       << " | " << (row.ok() && row.bytes ? Fmt(row.mbps()) : "—") << " | "
+    std::string runs = std::to_string(row.runs);
+    if (row.ok() && row.runs > 1) {
+      runs += " (" + Fmt(row.fastest_seconds, 2) + "–" + Fmt(row.slowest_seconds, 2) + ")";
+    }
+    md << "| " << row.scenario << " | " << row.tool << " | "
+       << (row.ok() ? Fmt(row.seconds, 2) : "—") << " | " << runs << " | "
+       << (row.ok() && row.bytes ? Fmt(row.mbps()) : "—") << " | "
        << (row.ok() ? Fmt(row.objects_per_second(), 0) : "—") << " | "
        << (row.ok() && w && row.tool != "W" ? Fmt(Rate(row) / Rate(*w), 2) : "—") << " | "
        << (row.ok() ? Fmt(row.cpu_seconds, 2) : "—") << " | "
@@ -178,7 +197,9 @@ void WriteTables(std::ostream& md, const BenchReport& r) {
        << " | " << (row.ok() ? Fmt(row.sim_cpu_seconds, 1) : "—") << " | " << status << " |\n";
   }
   md << "\nMB/s are 10^6 bytes per second of object data; objects/s for `list` are source keys "
-        "reconciled per second. `× W` compares with the direct client on the same scenario. CPU "
+        "reconciled per second. Where a row has several runs (`large`, run in interleaved "
+        "rounds), its figures are those of the run with the median time. `× W` compares with the "
+        "direct client on the same scenario. CPU "
         "is the tool's own processes (wait4: user + system seconds), peak RSS their VmHWM "
         "(/proc/PID/status, sampled while they run); for awscli the CPU of its two steps "
         "added and the larger peak. `simulators CPU s`: both s3sim regions during the run.\n\n";
@@ -219,8 +240,8 @@ void WriteTables(std::ostream& md, const BenchReport& r) {
   for (const Row& row : r.rows) {
     if (!row.lag) continue;
     md << "| " << row.scenario << (row.tool == "ferry" ? "" : " (" + row.tool + ")") << " | "
-       << row.lag->count << " | " << Fmt(row.lag->p50, 2) << " | " << Fmt(row.lag->p90, 2)
-       << " | " << Fmt(row.lag->p99, 2) << " | " << Fmt(row.lag->max, 2) << " |\n";
+       << row.lag->count << " | " << Fmt(row.lag->p50, 2) << " | " << Fmt(row.lag->p90, 2) << " | "
+       << Fmt(row.lag->p99, 2) << " | " << Fmt(row.lag->max, 2) << " |\n";
   }
   md << "\n";
 }
@@ -232,12 +253,13 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
   std::string md_path = o.markdown_path.empty() ? o.out_dir + "/RESULTS.md" : o.markdown_path;
   const std::string csv = o.out_dir + "/sweep.csv";
   const std::string png = o.out_dir + "/sweep.png";
-  if (!r.sweep.empty()) FERRY_RETURN_IF_ERROR(WriteSweepFiles(o.programs, r.sweep, csv, png, o.link));
+  if (!r.sweep.empty())
+    FERRY_RETURN_IF_ERROR(WriteSweepFiles(o.programs, r.sweep, csv, png, o.link));
 
   nlohmann::json j;
-  j["machine"] = {{"cores", r.machine.cores},     {"cpu", r.machine.cpu_model},
-                  {"ram_bytes", r.machine.ram_bytes}, {"kernel", r.machine.kernel},
-                  {"date", r.machine.date_utc},   {"load_before", r.machine.load_before},
+  j["machine"] = {{"cores", r.machine.cores},          {"cpu", r.machine.cpu_model},
+                  {"ram_bytes", r.machine.ram_bytes},  {"kernel", r.machine.kernel},
+                  {"date", r.machine.date_utc},        {"load_before", r.machine.load_before},
                   {"load_after", r.machine.load_after}};
   j["link"] = {{"latency_ms", o.link.latency_ms}, {"bandwidth_bps", o.link.bandwidth_bps}};
   j["smoke"] = o.smoke;
@@ -255,8 +277,7 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
      << "- Command: `" << o.command_line << "`\n"
      << "- Date: " << m.date_utc << "; whole run " << Fmt(r.total_seconds / 60, 1) << " min\n"
      << "- Machine: " << m.cores << " cores, " << m.cpu_model << ", "
-     << Fmt(static_cast<double>(m.ram_bytes) / (1ull << 30), 1) << " GiB RAM, " << m.kernel
-     << "\n"
+     << Fmt(static_cast<double>(m.ram_bytes) / (1ull << 30), 1) << " GiB RAM, " << m.kernel << "\n"
      << "- Load average (1/5/15 min) before: " << m.load_before << "; after: " << m.load_after
      << " (other work on the machine makes figures noisy)\n"
      << "- Peers: " << (m.rclone_version.empty() ? "rclone not found" : m.rclone_version) << "; "
@@ -264,11 +285,19 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
      << "- Link (each s3sim region): " << o.link.latency_ms << " ms before every response, "
      << (o.link.bandwidth_bps ? Fmt(o.link.bandwidth_bps / 1e6, 0) + " MB/s" : "unlimited")
      << " per connection each direction; " << o.sim_threads << " threads per simulator; "
-     << "destination bodies " << (o.dest_data_dir.empty() ? "in RAM" : "on disk (" + o.dest_data_dir + ")")
+     << "destination bodies "
+     << (o.dest_data_dir.empty() ? "in RAM" : "on disk (" + o.dest_data_dir + ")")
+     << (o.dest_keep_up_to ? " up to " + Fmt(static_cast<double>(*o.dest_keep_up_to) / kMiB, 0) +
+                                 " MiB" + " (larger ones are checked, MD5 and CRC32C, then dropped)"
+                           : "")
      << "; source objects synthetic (generated on read)\n"
      << "- ferry: " << o.ferry.Describe() << ", max_objects_in_flight "
      << o.ferry.max_objects_in_flight << " (TLS run: payload_signing auto)\n"
-     << "- rclone tuned: `" << RcloneFlags([&] { RcloneSettings s = o.rclone_tuned; s.tuned = true; return s; }())
+     << "- rclone tuned: `" << RcloneFlags([&] {
+          RcloneSettings s = o.rclone_tuned;
+          s.tuned = true;
+          return s;
+        }())
      << "`; rclone defaults: `" << RcloneFlags(RcloneSettings()) << "`\n"
      << "- awscli: `aws s3 sync` source → local directory, then `aws s3 sync` → destination "
         "(defaults), timed as a whole\n\n"
@@ -283,8 +312,8 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
   }
   md << "\n";
   if (r.best) {
-    std::string rel = std::filesystem::relative(png, std::filesystem::path(md_path).parent_path())
-                          .string();
+    std::string rel =
+        std::filesystem::relative(png, std::filesystem::path(md_path).parent_path()).string();
     std::string rel_csv =
         std::filesystem::relative(csv, std::filesystem::path(md_path).parent_path()).string();
     md << "## Sweep\n\n"

@@ -48,6 +48,7 @@ Result<std::unique_ptr<SimRegion>> Scenario::Destination() {
   if (shared_dst) return std::unique_ptr<SimRegion>();
   RegionOptions d = Region("dst");
   d.buckets = {"dst"};
+  d.keep_bodies_up_to = opts.dest_keep_up_to;
   if (!opts.dest_data_dir.empty()) {
     d.data_dir = opts.dest_data_dir + "/" + w.name;
     std::filesystem::remove_all(d.data_dir);
@@ -79,19 +80,20 @@ Row MeasureW(Scenario& sc, bool hash) {
   SimRegion* dst = *fresh ? fresh->get() : sc.shared_dst.get();
   RegionPair pair{sc.src.get(), dst, "src", "dst", sc.tls ? sc.tls_files.cert : ""};
   DirectOptions o;
-  o.streams = sc.w.name == "small" ? sc.opts.ferry.max_objects_in_flight
-                                   : sc.opts.ferry.parts_in_flight;
+  o.streams =
+      sc.w.name == "small" ? sc.opts.ferry.max_objects_in_flight : sc.opts.ferry.parts_in_flight;
   o.streams = std::min(o.streams, sc.opts.ferry.max_connections);
   o.part_size = sc.opts.ferry.part_size;
   o.hash = hash;
   double sim_before = sc.src->CpuSeconds() + dst->CpuSeconds();
   auto r = sc.w.preload_destination ? DirectList(pair, o) : DirectCopy(pair, sc.w, o);
   row.sim_cpu_seconds = sc.src->CpuSeconds() + dst->CpuSeconds() - sim_before;
-  row.command = sc.w.preload_destination
-                    ? "direct client: ListObjectsV2 of both buckets, paged"
-                    : "direct client: " + std::to_string(o.streams) + " streams, " +
-                          std::to_string(o.part_size / kMiB) + " MiB ranged GET -> UploadPart/PUT" +
-                          (hash ? ", XXH3-128 per part as ferry (mirrored layout)" : ", no hashing");
+  row.command =
+      sc.w.preload_destination
+          ? "direct client: ListObjectsV2 of both buckets, paged"
+          : "direct client: " + std::to_string(o.streams) + " streams, " +
+                std::to_string(o.part_size / kMiB) + " MiB ranged GET -> UploadPart/PUT" +
+                (hash ? ", XXH3-128 per part as ferry (mirrored layout)" : ", no hashing");
   if (!r.ok()) {
     row.error = r.status().ToString();
     return row;
@@ -104,8 +106,9 @@ Row RunTool(Scenario& sc, const std::string& tool, const FerrySettings& fs) {
   Row row = BaseRow(sc.w, sc.tls ? tool + "-tls" : tool);
   if (tool == "awscli" && sc.w.preload_destination) {
     row.error = "n/a";
-    row.note = "awscli has no endpoint-to-endpoint sync; its two hops through a local "
-               "directory have no 'nothing to copy' state to reconcile against";
+    row.note =
+        "awscli has no endpoint-to-endpoint sync; its two hops through a local "
+        "directory have no 'nothing to copy' state to reconcile against";
     return row;
   }
   auto fresh = sc.Destination();

@@ -1,5 +1,6 @@
 #include "bench/harness/sim_region.h"
 
+#include <unistd.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -7,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -30,8 +30,8 @@ Result<std::uint16_t> WaitForPortFile(Child& child, const std::string& path,
     unsigned port = 0;
     if (in >> port && port > 0 && port < 65536) return static_cast<std::uint16_t>(port);
     if (!child.Running()) {
-      return Status::Error(ErrorClass::kFatal, "s3sim exited before listening: " +
-                                                   Tail(child.log_path()));
+      return Status::Error(ErrorClass::kFatal,
+                           "s3sim exited before listening: " + Tail(child.log_path()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -68,11 +68,24 @@ Result<std::unique_ptr<SimRegion>> SimRegion::Start(RegionOptions opts) {
   std::string port_file = opts.dir + "/" + opts.name + ".port";
   std::filesystem::remove(port_file);
   ChildOptions co;
-  co.argv = {opts.s3sim, "--listen", "127.0.0.1:0", "--port-file", port_file,
-             "--access-key", kAccessKey, "--secret-key", kSecretKey, "--region", kRegionName,
-             "--threads", std::to_string(opts.threads), "--latency-ms",
-             std::to_string(opts.link.latency_ms), "--bandwidth",
-             std::to_string(opts.link.bandwidth_bps), "--min-part-size",
+  co.argv = {opts.s3sim,
+             "--listen",
+             "127.0.0.1:0",
+             "--port-file",
+             port_file,
+             "--access-key",
+             kAccessKey,
+             "--secret-key",
+             kSecretKey,
+             "--region",
+             kRegionName,
+             "--threads",
+             std::to_string(opts.threads),
+             "--latency-ms",
+             std::to_string(opts.link.latency_ms),
+             "--bandwidth",
+             std::to_string(opts.link.bandwidth_bps),
+             "--min-part-size",
              std::to_string(opts.min_part_size)};
   for (const auto& b : opts.buckets) co.argv.insert(co.argv.end(), {"--bucket", b});
   for (const auto& b : opts.synthetic_buckets) {
@@ -81,6 +94,9 @@ Result<std::unique_ptr<SimRegion>> SimRegion::Start(RegionOptions opts) {
   if (!opts.data_dir.empty()) {
     std::filesystem::create_directories(opts.data_dir);
     co.argv.insert(co.argv.end(), {"--data-dir", opts.data_dir});
+  }
+  if (opts.keep_bodies_up_to) {
+    co.argv.insert(co.argv.end(), {"--keep-bodies-up-to", std::to_string(*opts.keep_bodies_up_to)});
   }
   if (opts.tls.enabled()) {
     co.argv.insert(co.argv.end(), {"--tls-cert", opts.tls.cert, "--tls-key", opts.tls.key});
@@ -102,8 +118,7 @@ std::string SimRegion::url() const {
 }
 
 Result<nlohmann::json> SimRegion::Call(const std::string& method, const std::string& target,
-                                       const std::string& body,
-                                       std::chrono::milliseconds timeout) {
+                                       const std::string& body, std::chrono::milliseconds timeout) {
   const std::string where = "s3sim " + opts_.name + " admin " + method + " " + target;
   try {
     asio::io_context ioc;
@@ -212,9 +227,24 @@ Result<TlsFiles> MakeSelfSignedCert(const std::string& dir) {
   std::filesystem::create_directories(dir);
   TlsFiles f{dir + "/sim-cert.pem", dir + "/sim-key.pem"};
   ChildOptions co;
-  co.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-             "-nodes", "-keyout", f.key, "-out", f.cert, "-days", "2", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1"};
+  co.argv = {"openssl",
+             "req",
+             "-x509",
+             "-newkey",
+             "ec",
+             "-pkeyopt",
+             "ec_paramgen_curve:prime256v1",
+             "-nodes",
+             "-keyout",
+             f.key,
+             "-out",
+             f.cert,
+             "-days",
+             "2",
+             "-subj",
+             "/CN=127.0.0.1",
+             "-addext",
+             "subjectAltName=IP:127.0.0.1"};
   co.log_path = dir + "/openssl.log";
   FERRY_ASSIGN_OR_RETURN(Usage u, RunToEnd(std::move(co), std::chrono::seconds(30)));
   if (!u.ok()) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,13 @@ struct TlsFiles {
 };
 
 struct RegionOptions {
-  std::string name;      // "src", "dst": file names and messages
-  std::string dir;       // port file and log go here
-  std::string s3sim;     // path of the s3sim binary
+  std::string name;   // "src", "dst": file names and messages
+  std::string dir;    // port file and log go here
+  std::string s3sim;  // path of the s3sim binary
   std::vector<std::string> buckets;
   std::vector<std::string> synthetic_buckets;
-  std::string data_dir;  // "" = object bodies in RAM
+  std::string data_dir;                            // "" = object bodies in RAM
+  std::optional<std::uint64_t> keep_bodies_up_to;  // s3sim --keep-bodies-up-to
   LinkSpec link;
   TlsFiles tls;
   int threads = 2;

@@ -1,9 +1,9 @@
 // ferry-bench: end-to-end benchmark of ferry against rclone and awscli between
 // two simulated regions. Parses flags and runs bench::RunBench; everything
 // else lives in bench/harness/.
-#include <CLI/CLI.hpp>
 #include <stdlib.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -41,9 +41,11 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out_dir, "directory for results.json, sweep.csv, sweep.png")
       ->default_val("ferry-bench-out");
   app.add_option("--markdown", o.markdown_path, "the Markdown report (default OUT/RESULTS.md)");
-  app.add_option("--work-dir", o.work_dir, "scratch directory (default: a new one in $TMPDIR, removed)");
+  app.add_option("--work-dir", o.work_dir,
+                 "scratch directory (default: a new one in $TMPDIR, removed)");
   app.add_flag("--keep-work", keep_work, "keep the scratch directory (logs, configs)");
-  app.add_option("--command-line", o.command_line, "command shown in the report (default: this one)");
+  app.add_option("--command-line", o.command_line,
+                 "command shown in the report (default: this one)");
   app.add_flag("--smoke", o.smoke, "tiny sizes: every scenario and tool in seconds");
   app.add_option("--scenario", o.scenarios, "large, mixed, small, list (repeatable; default all)")
       ->check(CLI::IsMember({"large", "mixed", "small", "list"}));
@@ -51,28 +53,48 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(ferry::bench::ToolNames()));
   app.add_flag("--sweep", o.sweep, "also sweep part size, parts in flight and connections");
   app.add_flag("--no-extra", no_extra, "skip the hashing-cost and TLS runs");
-  app.add_option("--latency-ms", o.link.latency_ms, "simulated latency per request")->capture_default_str();
+  app.add_option("--rounds", o.rounds,
+                 "runs of each measurement on `large` (interleaved); the median counts")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  app.add_option("--latency-ms", o.link.latency_ms, "simulated latency per request")
+      ->capture_default_str();
   app.add_option("--bandwidth", o.link.bandwidth_bps, "bytes/s per connection (0 = unlimited)")
       ->capture_default_str();
-  app.add_option("--dest-data-dir", o.dest_data_dir, "keep destination bodies on disk here (default RAM)");
-  app.add_option("--sim-threads", o.sim_threads, "I/O threads per simulator")->capture_default_str()
+  app.add_option("--dest-data-dir", o.dest_data_dir,
+                 "keep destination bodies on disk here (default RAM)");
+  std::string keep_mib = "1";
+  app.add_option("--dest-keep-mib", keep_mib,
+                 "the destination checks and drops bodies larger than this many MiB "
+                 "(\"all\": keep every body)")
+      ->capture_default_str();
+  app.add_option("--sim-threads", o.sim_threads, "I/O threads per simulator")
+      ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  app.add_option("--part-size-mib", part_size_mib, "ferry part size")->capture_default_str()
+  app.add_option("--part-size-mib", part_size_mib, "ferry part size")
+      ->capture_default_str()
       ->check(CLI::Range(5, 5120));
   app.add_option("--parts-in-flight", o.ferry.parts_in_flight, "ferry parts in flight")
-      ->capture_default_str()->check(CLI::Range(1, 4096));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   app.add_option("--max-connections", o.ferry.max_connections, "ferry connections per endpoint")
-      ->capture_default_str()->check(CLI::Range(1, 1024));
-  app.add_option("--payload-signing", o.ferry.payload_signing, "ferry payload signing on plain HTTP")
-      ->capture_default_str()->check(CLI::IsMember({"auto", "signed", "unsigned"}));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--payload-signing", o.ferry.payload_signing,
+                 "ferry payload signing on plain HTTP")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "signed", "unsigned"}));
   app.add_option("--rclone-transfers", o.rclone_tuned.transfers, "rclone tuned --transfers")
       ->capture_default_str();
   app.add_option("--rclone-checkers", o.rclone_tuned.checkers, "rclone tuned --checkers")
       ->capture_default_str();
   app.add_option("--rclone-upload-concurrency", o.rclone_tuned.upload_concurrency,
-                 "rclone tuned --s3-upload-concurrency")->capture_default_str();
-  app.add_option("--rclone-chunk-mib", chunk_mib, "rclone tuned --s3-chunk-size")->capture_default_str();
-  app.add_option("--timeout", timeout_s, "limit per tool run, seconds")->capture_default_str()
+                 "rclone tuned --s3-upload-concurrency")
+      ->capture_default_str();
+  app.add_option("--rclone-chunk-mib", chunk_mib, "rclone tuned --s3-chunk-size")
+      ->capture_default_str();
+  app.add_option("--timeout", timeout_s, "limit per tool run, seconds")
+      ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   app.add_option("--ferryd", o.programs.ferryd, "ferryd binary")->capture_default_str();
   app.add_option("--s3sim", o.programs.s3sim, "s3sim binary")->capture_default_str();
@@ -83,6 +105,16 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (keep_mib == "all") {
+    o.dest_keep_up_to.reset();
+  } else {
+    try {
+      o.dest_keep_up_to = static_cast<std::uint64_t>(std::stoull(keep_mib)) * kMiB;
+    } catch (const std::exception&) {
+      std::cerr << "ferry-bench: --dest-keep-mib takes a number of MiB or \"all\"\n";
+      return 2;
+    }
   }
   o.ferry.part_size = part_size_mib * kMiB;
   o.rclone_tuned.chunk_size = chunk_mib * kMiB;
@@ -98,7 +130,8 @@ int main(int argc, char** argv) {
     return 3;
   }
   o.out_dir = std::filesystem::absolute(o.out_dir).string();
-  if (!o.markdown_path.empty()) o.markdown_path = std::filesystem::absolute(o.markdown_path).string();
+  if (!o.markdown_path.empty())
+    o.markdown_path = std::filesystem::absolute(o.markdown_path).string();
 
   auto report = ferry::bench::RunBench(o);
   int code = 0;

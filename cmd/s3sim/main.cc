@@ -19,24 +19,32 @@ int main(int argc, char** argv) {
   app.add_option("--synthetic-bucket", cfg.synthetic_buckets,
                  "Bucket for synthetic objects made through POST /_sim/synthetic (repeatable)");
   app.add_option("--data-dir", cfg.data_dir, "Keep object bodies in files here instead of RAM");
+  std::uint64_t keep_up_to = 0;
+  auto* keep = app.add_option("--keep-bodies-up-to", keep_up_to,
+                              "Drop (after checking) bodies declared larger than this many bytes; "
+                              "GETs of them answer 501 (benchmark destinations)");
   app.add_option("--region", cfg.region, "Region clients must sign for");
   app.add_option("--threads", cfg.threads, "I/O threads");
   app.add_option("--latency-ms", cfg.latency_ms, "Delay before every response");
-  app.add_option("--bandwidth", cfg.bandwidth_bps, "Bytes/s per connection, each direction (0 = unlimited)");
-  app.add_option("--min-part-size", cfg.min_part_size, "Smallest non-final multipart part (last wins)")
+  app.add_option("--bandwidth", cfg.bandwidth_bps,
+                 "Bytes/s per connection, each direction (0 = unlimited)");
+  app.add_option("--min-part-size", cfg.min_part_size,
+                 "Smallest non-final multipart part (last wins)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--fault", cfg.faults, "Fault rule, e.g. op=get,kind=reset,next=1 (repeatable)");
   app.add_option("--fault-seed", cfg.fault_seed, "Seed for probabilistic faults");
   std::int64_t clock_offset_s = 0;
   app.add_option("--clock-offset", clock_offset_s,
                  "Seconds the simulator's clock is ahead of the host's (negative: behind)");
-  app.add_option("--event-webhook", cfg.event_webhook, "http:// URL to POST S3 event notifications to");
+  app.add_option("--event-webhook", cfg.event_webhook,
+                 "http:// URL to POST S3 event notifications to");
   app.add_option("--event-token", cfg.event_token, "X-Ferry-Token sent with events");
   app.add_option("--port-file", port_file, "Write the bound port here");
   app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain (serve HTTPS)");
   app.add_option("--tls-key", cfg.tls_key, "PEM private key");
   CLI11_PARSE(app, argc, argv);
   cfg.clock_offset = std::chrono::seconds(clock_offset_s);
+  if (keep->count() > 0) cfg.keep_bodies_up_to = keep_up_to;
 
   auto colon = listen.rfind(':');
   if (colon == std::string::npos) {

@@ -2,9 +2,12 @@
 #include "protocols/http/tls_stream.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <mutex>
+
+#include <sys/socket.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -50,14 +53,19 @@ Engine::Engine(SSL_CTX* ctx, asio::ssl::stream_base::handshake_type type) {
   BIO* bio = (ssl_ != nullptr && method != nullptr) ? BIO_new(method) : nullptr;
   if (bio == nullptr) {
     // Without memory for OpenSSL there is nothing to fall back on.
+    SSL_free(ssl_);
     throw std::bad_alloc();
   }
   BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // one reference, both directions
-  // Our BIO never blocks a write, so SSL_write always takes the whole batch;
+  // Our BIO never refuses a write (what the socket will not take waits in
+  // the output buffer), so SSL_write always takes the whole batch;
   // renegotiation (TLS 1.2) would need a write inside a read: refuse it.
   SSL_set_mode(ssl_, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_set_options(ssl_, SSL_OP_NO_RENEGOTIATION);
+  // Read several records per socket read: fewer system calls per MiB.
+  SSL_set_read_ahead(ssl_, 1);
+  SSL_set_default_read_buffer_len(ssl_, kInputSize);
   SetRole(type);
 }
 
@@ -85,26 +93,63 @@ asio::mutable_buffer Engine::input_space() {
 int Engine::BioRead(BIO* bio, char* data, int len) {
   auto* e = static_cast<Engine*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
+  if (len <= 0) return 0;
   std::size_t have = e->in_end_ - e->in_begin_;
-  if (have == 0) {
-    BIO_set_retry_read(bio);
-    return -1;
+  if (have > 0) {
+    // What the last wait brought in comes first.
+    std::size_t n = std::min<std::size_t>(have, static_cast<std::size_t>(len));
+    std::memcpy(data, e->in_.get() + e->in_begin_, n);
+    e->in_begin_ += n;
+    if (e->in_begin_ == e->in_end_) e->in_begin_ = e->in_end_ = 0;
+    return static_cast<int>(n);
   }
-  std::size_t n = std::min<std::size_t>(have, static_cast<std::size_t>(std::max(len, 0)));
-  std::memcpy(data, e->in_.get() + e->in_begin_, n);
-  e->in_begin_ += n;
-  if (e->in_begin_ == e->in_end_) e->in_begin_ = e->in_end_ = 0;
-  return static_cast<int>(n);
+  if (e->fd_ >= 0 && !e->peer_eof_) {
+    ssize_t r;
+    do {
+      r = ::recv(e->fd_, data, static_cast<std::size_t>(len), MSG_DONTWAIT);
+    } while (r < 0 && errno == EINTR);
+    if (r > 0) return static_cast<int>(r);
+    if (r == 0) {
+      e->peer_eof_ = true;
+      return 0;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      e->sys_error_ = errno;
+      return -1;
+    }
+  }
+  BIO_set_retry_read(bio);  // nothing yet: the stream waits for the socket
+  return -1;
 }
 
 int Engine::BioWrite(BIO* bio, const char* data, int len) {
   auto* e = static_cast<Engine*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
   if (len <= 0) return 0;
-  e->GrowOutput(e->out_used_ + static_cast<std::size_t>(len));
-  std::memcpy(e->out_.get() + e->out_used_, data, static_cast<std::size_t>(len));
-  e->out_used_ += static_cast<std::size_t>(len);
+  // Collected, not sent: OpenSSL writes one record per call, and a system
+  // call per 16 KiB record costs more than copying it.
+  e->Keep(data, static_cast<std::size_t>(len));
   return len;
+}
+
+void Engine::Keep(const char* data, std::size_t len) {
+  if (out_begin_ == out_used_) out_begin_ = out_used_ = 0;
+  GrowOutput(out_used_ + len);
+  std::memcpy(out_.get() + out_used_, data, len);
+  out_used_ += len;
+}
+
+void Engine::SendOutput() {
+  if (fd_ < 0 || out_begin_ == out_used_) return;
+  ssize_t r;
+  do {
+    r = ::send(fd_, out_.get() + out_begin_, out_used_ - out_begin_, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (r < 0 && errno == EINTR);
+  // An error other than "would block" shows again, with its reason, in the
+  // asynchronous write of what is left.
+  if (r <= 0) return;
+  out_begin_ += static_cast<std::size_t>(r);
+  if (out_begin_ == out_used_) out_begin_ = out_used_ = 0;
 }
 
 long Engine::BioCtrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) {
@@ -115,7 +160,7 @@ long Engine::BioCtrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) {
     case BIO_CTRL_PENDING:
       return static_cast<long>(e->in_end_ - e->in_begin_);
     case BIO_CTRL_WPENDING:
-      return static_cast<long>(e->out_used_);
+      return static_cast<long>(e->out_used_ - e->out_begin_);
     default:
       return 0;
   }
@@ -123,23 +168,40 @@ long Engine::BioCtrl(BIO* bio, int cmd, long /*num*/, void* /*ptr*/) {
 
 void Engine::GrowOutput(std::size_t need) {
   if (need <= out_cap_) return;
+  if (out_begin_ > 0) {  // room at the front: move the pending bytes there first
+    std::memmove(out_.get(), out_.get() + out_begin_, out_used_ - out_begin_);
+    need -= out_begin_;
+    out_used_ -= out_begin_;
+    out_begin_ = 0;
+    if (need <= out_cap_) return;
+  }
   // The batch plus record overhead, so a steady stream never reallocates.
   std::size_t cap = std::max<std::size_t>({need, out_cap_ * 2, kWriteBatch + 4096});
   std::unique_ptr<char[]> bigger(new char[cap]);
-  if (out_used_ > 0) std::memcpy(bigger.get(), out_.get(), out_used_);
+  if (out_used_ > 0) std::memcpy(bigger.get(), out_.get(), out_used_);  // out_begin_ is 0 here
   out_ = std::move(bigger);
   out_cap_ = cap;
 }
 
 Want Engine::Failed(int ret, error_code& ec) {
   int err = SSL_get_error(ssl_, ret);
-  if (err == SSL_ERROR_WANT_READ) {
+  if (err == SSL_ERROR_WANT_READ && !peer_eof_ && sys_error_ == 0) {
     ERR_clear_error();
     return Want::kInput;
   }
   if (err == SSL_ERROR_ZERO_RETURN) {
     ERR_clear_error();
     ec = asio::error::eof;  // the peer's close_notify
+    return Want::kDone;
+  }
+  if (sys_error_ != 0) {
+    ERR_clear_error();
+    ec = error_code(sys_error_, boost::system::system_category());
+    return Want::kDone;
+  }
+  if (peer_eof_) {
+    ERR_clear_error();
+    ec = asio::ssl::error::stream_truncated;  // the connection ended without close_notify
     return Want::kDone;
   }
   ec = SslError();
@@ -159,9 +221,11 @@ Want Engine::Handshake(error_code& ec) {
 Want Engine::Read(std::span<char> out, std::size_t& n, error_code& ec) {
   n = 0;
   ec = {};
+  // Bounded per step, so one busy connection does not hold its thread.
+  if (out.size() > kReadStep) out = out.first(kReadStep);
+  ERR_clear_error();  // once: the queue is left empty after every failure
   while (n < out.size()) {
     std::size_t got = 0;
-    ERR_clear_error();
     int r = SSL_read_ex(ssl_, out.data() + n, out.size() - n, &got);
     if (r == 1) {
       n += got;
@@ -181,7 +245,6 @@ Want Engine::Write(std::span<const char> in, std::size_t& n, error_code& ec) {
   n = 0;
   ec = {};
   std::size_t take = std::min(in.size(), kWriteBatch);
-  GrowOutput(out_used_ + take + take / 64 + 1024);
   std::size_t written = 0;
   ERR_clear_error();
   int r = SSL_write_ex(ssl_, in.data(), take, &written);

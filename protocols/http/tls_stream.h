@@ -1,15 +1,17 @@
 // A TLS stream over a Beast tcp_stream, built for bodies of many MiB.
 //
 // asio::ssl::stream moves one TLS record (16 KiB) per asynchronous step,
-// through a BIO pair that copies every byte twice; at a few hundred MB/s the
-// steps and copies cost more CPU than the cipher. This stream keeps the
-// ciphertext in its own buffers, reached by OpenSSL through a BIO of ours:
-// one socket read brings in up to kInputSize bytes of records, and a read
-// decrypts as many of them as fit straight into the caller's buffer; a write
-// encrypts up to kWriteBatch bytes of plaintext and sends the records with
-// one socket write. It models Asio's AsyncReadStream and AsyncWriteStream, so
-// Beast's HTTP reads and writes run on it unchanged, and get_lowest_layer()
-// reaches the tcp_stream (whose expiry bounds every socket operation).
+// through a BIO pair that copies every byte twice more; at a few hundred
+// MB/s the steps and copies cost more CPU than the cipher. Here OpenSSL talks
+// to a BIO of ours that reads and writes the socket itself, without blocking:
+// records go from the kernel into OpenSSL's buffer and out of it, and one
+// step decrypts as many records as have arrived straight into the caller's
+// buffer (up to kReadStep bytes) or encrypts up to kWriteBatch bytes. Only
+// when the socket has nothing to read, or no room to write, does the stream
+// wait, with an ordinary asynchronous read into (or write from) a buffer of
+// its own on the tcp_stream, whose expiry bounds every wait. It models Asio's
+// AsyncReadStream and AsyncWriteStream, so Beast's HTTP reads and writes run
+// on it unchanged, and get_lowest_layer() reaches the tcp_stream.
 //
 // REQUIRES: at most one operation (handshake, read, write, shutdown) in
 // flight at a time, which is how HTTP/1.1 uses a connection; the SSL context
@@ -42,11 +44,15 @@ namespace tls_internal {
 // What an engine step needs next.
 enum class Want { kDone, kInput };
 
-// The OpenSSL side: an SSL object whose BIO reads the input buffer and
-// appends to the output buffer. Not thread-safe (see TlsStream).
+// The OpenSSL side: an SSL object whose BIO reads what the last wait
+// brought in (the input buffer), then the socket; and collects the records
+// OpenSSL writes (the output buffer), which each step sends with one
+// non-blocking system call, leaving what the socket would not take for an
+// asynchronous write. Not thread-safe (see TlsStream).
 class Engine {
  public:
-  static constexpr std::size_t kInputSize = 256 * 1024;
+  static constexpr std::size_t kInputSize = 64 * 1024;
+  static constexpr std::size_t kReadStep = 1024 * 1024;
   static constexpr std::size_t kWriteBatch = 256 * 1024;
 
   Engine(SSL_CTX* ctx, boost::asio::ssl::stream_base::handshake_type type);
@@ -57,23 +63,31 @@ class Engine {
   SSL* ssl() const { return ssl_; }
   // Re-chooses the role before the handshake starts (client or server).
   void SetRole(boost::asio::ssl::stream_base::handshake_type type);
+  // The socket the BIO reads and writes directly (-1: none, only buffers).
+  // Set before every step: the descriptor exists once the socket is open.
+  void SetSocket(int fd) { fd_ = fd; }
 
   // Each step either finishes (kDone, with `ec` and `n` set) or needs more
   // ciphertext from the peer (kInput). Either way it may have produced
   // output, which must be sent before anything else.
   Want Handshake(boost::system::error_code& ec);
-  // Decrypts into `out` as much as the buffered records hold; kInput only
-  // when nothing at all could be delivered.
+  // Decrypts into `out` as much as has arrived, up to kReadStep bytes;
+  // kInput only when nothing at all could be delivered.
   Want Read(std::span<char> out, std::size_t& n, boost::system::error_code& ec);
-  // Encrypts up to kWriteBatch bytes of `in` (whole buffer sequence pieces in
-  // order) into the output. Never needs input.
+  // Encrypts up to kWriteBatch bytes of `in` and sends what the socket
+  // takes; the rest waits in the output. Never needs input.
   Want Write(std::span<const char> in, std::size_t& n, boost::system::error_code& ec);
   // Queues our close_notify (we do not wait for the peer's).
   Want Shutdown(boost::system::error_code& ec);
 
-  bool has_output() const { return out_used_ > 0; }
-  boost::asio::const_buffer output() const { return {out_.get(), out_used_}; }
-  void OutputSent() { out_used_ = 0; }
+  // Sends what the output holds, as far as the socket takes it now: a batch
+  // of records per system call rather than one each. Called after every step.
+  void SendOutput();
+  bool has_output() const { return out_used_ > out_begin_; }
+  boost::asio::const_buffer output() const {
+    return {out_.get() + out_begin_, out_used_ - out_begin_};
+  }
+  void OutputSent() { out_begin_ = out_used_ = 0; }
   boost::asio::mutable_buffer input_space();
   void InputArrived(std::size_t n) { in_end_ += n; }
   std::size_t input_buffered() const { return in_end_ - in_begin_; }
@@ -85,12 +99,16 @@ class Engine {
   // Turns a failed SSL call into a step result.
   Want Failed(int ret, boost::system::error_code& ec);
   void GrowOutput(std::size_t need);
+  void Keep(const char* data, std::size_t len);
 
   SSL* ssl_ = nullptr;
+  int fd_ = -1;
+  bool peer_eof_ = false;  // the socket read returned end of file
+  int sys_error_ = 0;      // errno of a failed socket call
   std::unique_ptr<char[]> in_;
   std::size_t in_begin_ = 0, in_end_ = 0;
   std::unique_ptr<char[]> out_;
-  std::size_t out_cap_ = 0, out_used_ = 0;
+  std::size_t out_cap_ = 0, out_begin_ = 0, out_used_ = 0;  // pending: [begin, used)
 };
 
 // Drives one engine step to completion over the socket: sends what the step
@@ -109,6 +127,7 @@ class StepOp {
       switch (state_) {
         case kCall:
           want_ = step_(s_.engine(), result_ec_, result_);
+          s_.engine().SendOutput();
           state_ = kSend;
           break;
         case kSend:
@@ -272,6 +291,8 @@ class TlsStream {
  private:
   template <bool kSized, class Step, class Token>
   auto Run(Step step, Token&& token) {
+    auto& socket = next_.socket();
+    engine_->SetSocket(socket.is_open() ? static_cast<int>(socket.native_handle()) : -1);
     using Signature = std::conditional_t<kSized, void(boost::system::error_code, std::size_t),
                                          void(boost::system::error_code)>;
     return boost::asio::async_compose<Token, Signature>(

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -143,8 +143,9 @@ TEST(FerryBenchSmokeTest, EveryScenarioAndPeerProducesAReport) {
   ASSERT_FALSE(dir.empty());
   const std::string out = dir + "/out";
   ChildOptions co;
-  co.argv = {FERRY_BENCH_PATH, "--smoke", "--sweep", "--out", out, "--work-dir", dir + "/work",
-             "--latency-ms", "5", "--bandwidth", "200000000", "--timeout", "240"};
+  co.argv = {FERRY_BENCH_PATH, "--smoke",     "--sweep",      "--out",    out,
+             "--work-dir",     dir + "/work", "--latency-ms", "5",        "--bandwidth",
+             "200000000",      "--timeout",   "240",          "--rounds", "2"};
   co.log_path = dir + "/ferry-bench.log";
   auto u = RunToEnd(co, std::chrono::seconds(540));
   ASSERT_TRUE(u.ok()) << u.status().ToString();
@@ -165,6 +166,14 @@ TEST(FerryBenchSmokeTest, EveryScenarioAndPeerProducesAReport) {
     }
     ASSERT_TRUE(r["ok"].get<bool>()) << r["error"];
     EXPECT_GT(r["seconds"].get<double>(), 0);
+    if (scenario == "large") {
+      // Two rounds: the median of two runs, within their spread.
+      EXPECT_EQ(r["runs"], 2);
+      EXPECT_LE(r["fastest_seconds"].get<double>(), r["seconds"].get<double>());
+      EXPECT_GE(r["slowest_seconds"].get<double>(), r["seconds"].get<double>());
+    } else {
+      EXPECT_EQ(r["runs"], 1);
+    }
     EXPECT_GT(r["objects"].get<std::uint64_t>(), 0u);
     const bool copies = scenario != "list";
     if (copies) {
@@ -200,9 +209,9 @@ TEST(FerryBenchSmokeTest, EveryScenarioAndPeerProducesAReport) {
   for (const auto& p : j["sweep"]) EXPECT_TRUE(p["ok"].get<bool>()) << p["error"];
 
   const std::string md = ReadFile(out + "/RESULTS.md");
-  for (const char* section : {"## Results", "## Ratios ferry / peer", "## Replication lag",
-                              "## Targets", "## Sweep", "parts_in_flight:", "sweep.png",
-                              "| large | ferry |", "| small | rclone-default |"}) {
+  for (const char* section :
+       {"## Results", "## Ratios ferry / peer", "## Replication lag", "## Targets", "## Sweep",
+        "parts_in_flight:", "sweep.png", "| large | ferry |", "| small | rclone-default |"}) {
     EXPECT_NE(md.find(section), std::string::npos) << "RESULTS.md lacks " << section;
   }
   EXPECT_EQ(md.find("FAILED"), std::string::npos) << md;

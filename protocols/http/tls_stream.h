@@ -228,51 +228,27 @@ class TlsStream {
         std::forward<Token>(token));
   }
 
+  // Reads into the first non-empty buffer, as a read_some may.
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    // Read into the first non-empty buffer, as a read_some may.
-    std::span<char> out;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::mutable_buffer b(*it);
-      if (b.size() > 0) {
-        out = std::span<char>(static_cast<char*>(b.data()), b.size());
-        break;
-      }
-    }
+    auto b = FirstNonEmpty<boost::asio::mutable_buffer>(buffers);
+    std::span<char> out(static_cast<char*>(b.data()), b.size());
     return Run<true>(
         [out](tls_internal::Engine& e, boost::system::error_code& ec, std::size_t& n) {
-          if (out.empty()) {
-            n = 0;
-            ec = {};
-            return tls_internal::Want::kDone;
-          }
-          return e.Read(out, n, ec);
+          return out.empty() ? Nothing(ec, n) : e.Read(out, n, ec);
         },
         std::forward<Token>(token));
   }
 
+  // Writes from the first non-empty buffer, up to the write batch; Beast
+  // hands over the header and each body chunk as separate buffers.
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    // The first non-empty buffer, up to the write batch; Beast hands over
-    // the header and each body chunk as separate buffers.
-    std::span<const char> in;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::const_buffer b(*it);
-      if (b.size() > 0) {
-        in = std::span<const char>(static_cast<const char*>(b.data()), b.size());
-        break;
-      }
-    }
+    auto b = FirstNonEmpty<boost::asio::const_buffer>(buffers);
+    std::span<const char> in(static_cast<const char*>(b.data()), b.size());
     return Run<true>(
         [in](tls_internal::Engine& e, boost::system::error_code& ec, std::size_t& n) {
-          if (in.empty()) {
-            n = 0;
-            ec = {};
-            return tls_internal::Want::kDone;
-          }
-          return e.Write(in, n, ec);
+          return in.empty() ? Nothing(ec, n) : e.Write(in, n, ec);
         },
         std::forward<Token>(token));
   }
@@ -289,6 +265,22 @@ class TlsStream {
   }
 
  private:
+  template <class Buffer, class Sequence>
+  static Buffer FirstNonEmpty(const Sequence& buffers) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      Buffer b(*it);
+      if (b.size() > 0) return b;
+    }
+    return Buffer();
+  }
+  // The step of an operation on empty buffers: done at once, nothing moved.
+  static tls_internal::Want Nothing(boost::system::error_code& ec, std::size_t& n) {
+    ec = {};
+    n = 0;
+    return tls_internal::Want::kDone;
+  }
+
   template <bool kSized, class Step, class Token>
   auto Run(Step step, Token&& token) {
     auto& socket = next_.socket();

@@ -21,6 +21,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -78,9 +79,10 @@ class TlsStreamTest : public ::testing::Test {
     ASSERT_TRUE(internal::PrepareTlsConnection(client_->native_handle(), "127.0.0.1", true));
   }
 
-  // Runs both handshakes; returns the client's and the server's error.
-  std::pair<error_code, error_code> Handshake() {
-    error_code cec, sec;
+  // Runs `server_side` and `client_side` at once on io_; returns when both
+  // have finished.
+  void RunBoth(const std::function<io::Task<void>()>& server_side,
+               const std::function<io::Task<void>()>& client_side) {
     EXPECT_TRUE(RunTask(io_,
                         [&]() -> io::Task<Status> {
                           auto ex = co_await asio::this_coro::executor;
@@ -88,20 +90,30 @@ class TlsStreamTest : public ::testing::Test {
                           asio::co_spawn(
                               ex,
                               [&]() -> io::Task<void> {
-                                auto [ec] = co_await server_->async_handshake(
-                                    asio::ssl::stream_base::server, kAwait);
-                                sec = ec;
+                                co_await server_side();
                                 server_done = true;
                               },
                               asio::detached);
-                          auto [ec] = co_await client_->async_handshake(
-                              asio::ssl::stream_base::client, kAwait);
-                          cec = ec;
-                          if (ec) client_->next_layer().close();  // lets a waiting server fail too
+                          co_await client_side();
                           while (!server_done) co_await asio::post(ex, asio::use_awaitable);
                           co_return Status::Ok();
                         }())
                     .ok());
+  }
+
+  // Runs both handshakes; returns the client's and the server's error.
+  std::pair<error_code, error_code> Handshake() {
+    error_code cec, sec;
+    RunBoth(
+        [&]() -> io::Task<void> {
+          auto [ec] = co_await server_->async_handshake(asio::ssl::stream_base::server, kAwait);
+          sec = ec;
+        },
+        [&]() -> io::Task<void> {
+          auto [ec] = co_await client_->async_handshake(asio::ssl::stream_base::client, kAwait);
+          cec = ec;
+          if (ec) client_->next_layer().close();  // lets a waiting server fail too
+        });
     return {cec, sec};
   }
 
@@ -130,34 +142,21 @@ TEST_F(TlsStreamTest, LargeBodiesCrossIntactBothWaysAndAes128IsPreferred) {
   const std::string up = Random(20 * 1024 * 1024 + 12345, 1);
   const std::string down = Random(9 * 1024 * 1024 + 7, 2);
   std::string got_up(up.size(), '\0'), got_down(down.size(), '\0');
-  EXPECT_TRUE(RunTask(io_,
-                      [&]() -> io::Task<Status> {
-                        auto ex = co_await asio::this_coro::executor;
-                        bool server_done = false;
-                        asio::co_spawn(
-                            ex,
-                            [&]() -> io::Task<void> {
-                              auto [rec, rn] =
-                                  co_await asio::async_read(*server_, asio::buffer(got_up), kAwait);
-                              EXPECT_FALSE(rec) << rec.message();
-                              EXPECT_EQ(rn, up.size());
-                              auto [wec, wn] =
-                                  co_await asio::async_write(*server_, asio::buffer(down), kAwait);
-                              EXPECT_FALSE(wec) << wec.message();
-                              server_done = true;
-                            },
-                            asio::detached);
-                        auto [wec, wn] =
-                            co_await asio::async_write(*client_, asio::buffer(up), kAwait);
-                        EXPECT_FALSE(wec) << wec.message();
-                        EXPECT_EQ(wn, up.size());
-                        auto [rec, rn] =
-                            co_await asio::async_read(*client_, asio::buffer(got_down), kAwait);
-                        EXPECT_FALSE(rec) << rec.message();
-                        while (!server_done) co_await asio::post(ex, asio::use_awaitable);
-                        co_return Status::Ok();
-                      }())
-                  .ok());
+  RunBoth(
+      [&]() -> io::Task<void> {
+        auto [rec, rn] = co_await asio::async_read(*server_, asio::buffer(got_up), kAwait);
+        EXPECT_FALSE(rec) << rec.message();
+        EXPECT_EQ(rn, up.size());
+        auto [wec, wn] = co_await asio::async_write(*server_, asio::buffer(down), kAwait);
+        EXPECT_FALSE(wec) << wec.message();
+      },
+      [&]() -> io::Task<void> {
+        auto [wec, wn] = co_await asio::async_write(*client_, asio::buffer(up), kAwait);
+        EXPECT_FALSE(wec) << wec.message();
+        EXPECT_EQ(wn, up.size());
+        auto [rec, rn] = co_await asio::async_read(*client_, asio::buffer(got_down), kAwait);
+        EXPECT_FALSE(rec) << rec.message();
+      });
   EXPECT_TRUE(got_up == up);
   EXPECT_TRUE(got_down == down);
 }

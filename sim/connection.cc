@@ -173,7 +173,8 @@ class Connection {
       std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, send - at));
       if (r.blob) {
         buf.resize(n);
-        if (!r.blob->ReadAt(r.blob_offset + at, std::span<char>(buf.data(), n)).ok()) co_return false;
+        if (!r.blob->ReadAt(r.blob_offset + at, std::span<char>(buf.data(), n)).ok())
+          co_return false;
       } else {
         buf.assign(r.body, static_cast<std::size_t>(at), n);
       }
@@ -297,6 +298,7 @@ class Connection {
     e.op = out.op;
     e.bucket = out.bucket;
     e.key = out.key;
+    if (const std::string* part = req.Query("partNumber")) e.part = part->substr(0, 16);
     e.status = status;
     e.bytes_in = in;
     e.bytes_out = o;

@@ -49,10 +49,18 @@ nlohmann::json Stats::ToJson() const {
 }
 
 nlohmann::json LogEntry::ToJson() const {
-  return {{"seq", seq},       {"time", Iso8601(time)}, {"method", method},
-          {"op", op},         {"bucket", bucket},      {"key", key},
-          {"status", status}, {"bytes_in", bytes_in},  {"bytes_out", bytes_out},
-          {"bytes", bytes_in + bytes_out}, {"fault", fault},
+  return {{"seq", seq},
+          {"time", Iso8601(time)},
+          {"method", method},
+          {"op", op},
+          {"bucket", bucket},
+          {"key", key},
+          {"part", part},
+          {"status", status},
+          {"bytes_in", bytes_in},
+          {"bytes_out", bytes_out},
+          {"bytes", bytes_in + bytes_out},
+          {"fault", fault},
           {"signature", signature}};
 }
 

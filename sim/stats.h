@@ -22,7 +22,10 @@ class Stats {
   void CountFault(std::string_view kind);
   void AddBytesIn(std::uint64_t n) { bytes_in_ += n; }
   void AddBytesOut(std::uint64_t n) { bytes_out_ += n; }
-  void ConnectionOpened() { ++open_connections_; ++total_connections_; }
+  void ConnectionOpened() {
+    ++open_connections_;
+    ++total_connections_;
+  }
   void ConnectionClosed() { --open_connections_; }
   void CountEvent(std::string_view what);  // "sent", "failed", "dropped"
   void Reset();
@@ -47,6 +50,7 @@ struct LogEntry {
   std::string op;
   std::string bucket;
   std::string key;
+  std::string part;  // the partNumber query parameter as sent, "" if none
   int status = 0;
   std::uint64_t bytes_in = 0;   // request payload bytes read
   std::uint64_t bytes_out = 0;  // response body bytes sent

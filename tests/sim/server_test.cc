@@ -221,6 +221,19 @@ TEST_F(ServerTest, RequestLogRecordsOrder) {
   EXPECT_EQ((*log)[1]["op"], "PutObject");
   EXPECT_EQ((*log)[1]["bytes_in"], 2);
   EXPECT_EQ((*log)[1]["status"], 200);
+  EXPECT_EQ((*log)[1]["part"], "");
+
+  // A request for one part names it (tests count attempts per part).
+  RequestSpec part;
+  part.method = "GET";
+  part.path = "/dst/second";
+  part.query = {{"partNumber", "1"}};
+  EXPECT_EQ(client_->Send(part).status, 200);  // one part: the whole object
+  log = admin_->Log(since);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[2]["op"], "GetObject");
+  EXPECT_EQ((*log)[2]["part"], "1");
 }
 
 TEST_F(ServerTest, SyntheticObjectsServeRangesAndPartLayout) {

@@ -245,9 +245,17 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   StartDaemon();
 
   // sd_notify: READY and a STATUS line with the lag; the watchdog pings.
-  std::this_thread::sleep_for(milliseconds(600));
+  // (Polled: READY comes once the listeners are up, WATCHDOG=1 every 200 ms.)
   std::string notes;
-  for (const auto& n : Notifications()) notes += n + "\n";
+  for (auto until = Clock::now() + seconds(10); Clock::now() < until;) {
+    notes.clear();
+    for (const auto& n : Notifications()) notes += n + "\n";
+    if (notes.find("lag ok") != std::string::npos &&
+        notes.find("WATCHDOG=1") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
   EXPECT_NE(notes.find("READY=1"), std::string::npos) << notes;
   EXPECT_NE(notes.find("STATUS="), std::string::npos) << notes;
   EXPECT_NE(notes.find("lag ok"), std::string::npos) << notes;
@@ -276,11 +284,10 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   EXPECT_EQ(d["lag_state"], "ok");
   ASSERT_TRUE(d["replica_rpo_s"].is_number()) << d.dump();
   // completionTimestamp 2026-01-02T03:04:05Z → RPO is now minus that.
-  const double expect_rpo =
-      static_cast<double>(std::chrono::duration_cast<seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count() -
-                          1767323045);
+  const double expect_rpo = static_cast<double>(
+      std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      1767323045);
   EXPECT_NEAR(d["replica_rpo_s"].get<double>(), expect_rpo, 30);
   EXPECT_EQ(d["rpo_backup"], "b1");
 
@@ -290,8 +297,14 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   const std::string held = "backups/b2/b2.tar.gz";
   const std::string held_data = RandomBytes(700 * kKiB, 4);
   PutSource(held, held_data);
-  std::this_thread::sleep_for(milliseconds(1500));
-  d = Dest();
+  for (auto until = Clock::now() + seconds(10); Clock::now() < until;) {
+    d = Dest();
+    if (d["pending_objects"] == 1 && d["oldest_pending_age_s"].is_number() &&
+        d["oldest_pending_age_s"].get<double>() >= 1.2) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
   EXPECT_EQ(d["pending_objects"], 1) << d.dump();
   EXPECT_EQ(d["pending_bytes"], held_data.size());
   EXPECT_GE(d["oldest_pending_age_s"].get<double>(), 1.2);
@@ -344,7 +357,8 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
 
   // Resync: an object lost at the replica comes back only through a full
   // pass (reconcile_every is 1h), which ferryctl resync starts now.
-  ASSERT_TRUE(testing::RunTask(ioc_, dst_backend_->Delete("backups/b1/b1-logs.gz"), seconds(5)).ok());
+  ASSERT_TRUE(
+      testing::RunTask(ioc_, dst_backend_->Delete("backups/b1/b1-logs.gz"), seconds(5)).ok());
   EXPECT_EQ(Ctl({"verify", "main"}).rc, 1);
   t0 = Clock::now();
   ASSERT_EQ(Ctl({"resync", "main"}).rc, 0);
@@ -357,7 +371,8 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   EXPECT_NE(bad.find("version"), std::string::npos) << bad;
   EXPECT_EQ(Ctl({"verify", "nope"}).rc, 1);
   EXPECT_EQ(Ctl({"status"}).rc, 0);
-  EXPECT_EQ(RunCmd({FERRY_FERRYCTL_PATH, "--socket", dir_->path() + "/absent.sock", "status"}).rc, 3);
+  EXPECT_EQ(RunCmd({FERRY_FERRYCTL_PATH, "--socket", dir_->path() + "/absent.sock", "status"}).rc,
+            3);
   EXPECT_EQ(Ctl({"wait", "--lag-below", "soon"}).rc, 2);
 
   // Probes.
@@ -369,7 +384,8 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
 TEST_F(OpsTest, MassDeleteGuardApprovedThroughTheSocket) {
   Start();
   for (int i = 0; i < 10; ++i) {
-    PutSource("plain/o" + std::to_string(i), RandomBytes(1000 + static_cast<std::uint64_t>(i), 10 + i));
+    PutSource("plain/o" + std::to_string(i),
+              RandomBytes(1000 + static_cast<std::uint64_t>(i), 10 + i));
   }
   StartDaemon();
   ASSERT_EQ(Ctl({"verify", "main"}).rc, 0);

@@ -109,12 +109,17 @@ int main(int argc, char** argv) {
   if (keep_mib == "all") {
     o.dest_keep_up_to.reset();
   } else {
-    try {
-      o.dest_keep_up_to = static_cast<std::uint64_t>(std::stoull(keep_mib)) * kMiB;
-    } catch (const std::exception&) {
-      std::cerr << "ferry-bench: --dest-keep-mib takes a number of MiB or \"all\"\n";
+    // Whole MiB, 0 to 1 TiB: no sign, no suffix, nothing after the digits.
+    const bool digits = !keep_mib.empty() && keep_mib.size() <= 7 &&
+                        keep_mib.find_first_not_of("0123456789") == std::string::npos;
+    const std::uint64_t mib = digits ? std::stoull(keep_mib) : 0;
+    if (!digits || mib > (1u << 20)) {
+      std::cerr << "ferry-bench: --dest-keep-mib takes a whole number of MiB (0 to 1048576) or "
+                   "\"all\", not \""
+                << keep_mib << "\"\n";
       return 2;
     }
+    o.dest_keep_up_to = mib * kMiB;
   }
   o.ferry.part_size = part_size_mib * kMiB;
   o.rclone_tuned.chunk_size = chunk_mib * kMiB;

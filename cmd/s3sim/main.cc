@@ -22,7 +22,12 @@ int main(int argc, char** argv) {
   std::uint64_t keep_up_to = 0;
   auto* keep = app.add_option("--keep-bodies-up-to", keep_up_to,
                               "Drop (after checking) bodies declared larger than this many bytes; "
-                              "GETs of them answer 501 (benchmark destinations)");
+                              "GETs of them answer 501 (benchmark destinations)")
+                   ->check([](const std::string& v) {
+                     return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                                ? std::string()
+                                : "takes a whole number of bytes, not " + v;
+                   });
   app.add_option("--region", cfg.region, "Region clients must sign for");
   app.add_option("--threads", cfg.threads, "I/O threads");
   app.add_option("--latency-ms", cfg.latency_ms, "Delay before every response");

@@ -314,8 +314,9 @@ TEST_F(ServerTest, MultipartAndCopyOverHttp) {
 }
 
 // --keep-bodies-up-to: a larger body is still checked (a wrong Content-MD5
-// is refused) and answers HEAD with its size and ETag, but a GET or a copy of
-// it says clearly that the bytes were not kept; smaller bodies are kept.
+// is refused) and answers HEAD with its size and ETag, but a GET of it (or of
+// a whole-object copy, which shares the record) says clearly that the bytes
+// were not kept; smaller bodies are kept.
 TEST_F(ServerTest, BodiesAboveTheKeepLimitAreCheckedThenDropped) {
   SimConfig c = BaseConfig();
   c.keep_bodies_up_to = 16;

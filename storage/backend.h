@@ -74,9 +74,34 @@ struct CopySourceRef {
   std::optional<ByteRange> range;  // UploadPartCopy only
 };
 
+// What to learn about a server at start-up (see Backend::Probe).
+struct ProbeOptions {
+  // Writes allowed (a destination): small probe objects named
+  // `prefix` + ".ferry-probe-<random>" are written and deleted again.
+  bool may_write = false;
+  std::string prefix;  // where probe objects go, or where a read probe lists
+  bool head_part_number = true;  // learn this (false: the config decided it)
+  bool checksum_crc32c = true;   // learn this (needs may_write)
+};
+
+// What a probe learned: a field is set only when the server's answers
+// decided it. `notes` say how, for the log.
+struct ProbeResult {
+  std::optional<bool> head_part_number;
+  std::optional<bool> checksum_crc32c;
+  std::vector<std::string> notes;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
+
+  // Asks the server what it really does, instead of assuming. A backend that
+  // has nothing to learn answers with an empty result.
+  virtual Task<ProbeResult> Probe(ProbeOptions opts) { co_return ProbeResult{}; }
+  // Takes in what a probe (or a cached probe) learned.
+  // REQUIRES: no other operation in flight on this backend.
+  virtual void Learn(const ProbeResult& learned) {}
 
   virtual const Capabilities& capabilities() const = 0;
   // "s3://host:port/bucket" or "file:///path": for messages and metrics.

@@ -44,6 +44,14 @@ void ParseShard(const Field& f, Shard* shard) {
             ": expected \"i/N\" with 0 <= i < N <= 65536, e.g. \"0/3\"");
     return;
   }
+  if (count > 1) {
+    // Documented settings must work: until instances really split the units,
+    // N of them would each copy (and delete) everything.
+    f.Error("shard " + Quote(*text, 40) +
+            " is not supported yet: every instance would copy every unit; run one ferryd "
+            "(\"0/1\")");
+    return;
+  }
   shard->index = static_cast<std::uint32_t>(index);
   shard->count = static_cast<std::uint32_t>(count);
 }

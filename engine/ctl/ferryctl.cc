@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/status/format.h"
+#include "engine/sync/deletes.h"
 #include "protocols/control/client.h"
 
 namespace ferry::ctl {
@@ -135,6 +136,19 @@ int Ask(const Options& o, const std::string& command, const nlohmann::json& args
   return kExitOk;
 }
 
+void PrintApproval(const nlohmann::json& a, std::ostream& out) {
+  for (const auto& d : a.value("approved", nlohmann::json::array())) {
+    out << "destination " << Str(d, "destination") << ": ";
+    if (d.value("armed", false)) {
+      out << "the held batch of " << d.value("deletes_held", 0ull)
+          << " deletes is approved for the next pass (this batch only; the approval lapses in "
+          << engine::HumanAge(static_cast<double>(engine::kApprovalTtl.count()) * 3600) << ")\n";
+    } else {
+      out << "the mass-delete guard holds nothing here; nothing approved\n";
+    }
+  }
+}
+
 }  // namespace
 
 int Run(const Options& o, std::ostream& out, std::ostream& err) {
@@ -185,10 +199,13 @@ int Run(const Options& o, std::ostream& out, std::ostream& err) {
     PrintLag(result, out);
   } else if (o.command == "verify") {
     PrintVerify(result, out);
+  } else if (o.command == "approve-deletes") {
+    PrintApproval(result, out);
   } else {
     out << result.dump() << "\n";
   }
   if (o.command == "verify" && !result.value("ok", false)) return kExitFailed;
+  if (o.command == "approve-deletes" && !result.value("armed", false)) return kExitFailed;
   return kExitOk;
 }
 

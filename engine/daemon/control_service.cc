@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/daemon/daemon_internal.h"
+#include "engine/sync/deletes.h"
 #include "engine/sync/verify.h"
 #include "engine/transfer/parallel.h"
 
@@ -70,18 +71,31 @@ io::Task<std::string> Daemon::Impl::HandleControl(control::Request req) {
   }
 
   if (cmd == "approve-deletes") {
+    // Arms an approval only for a batch the guard holds now (deletes.h).
     nlohmann::json held = nlohmann::json::array();
+    bool armed_any = false;
     for (TargetRuntime* t : targets) {
-      auto waiting = t->rt.dest.state->GetMeta("deletes_paused");
-      Status st = t->rt.dest.state->PutMeta("approve_deletes", "1");
-      if (!st.ok()) co_return control::ErrorResponse(req.id, "internal", st.ToString());
-      held.push_back({{"destination", t->rt.dest.id},
-                      {"deletes_held", waiting && !waiting->empty() ? *waiting : "0"}});
-      t->resync = true;
+      auto r = ApproveHeldDeletes(*t->rt.dest.state, NowMs());
+      if (!r.ok()) co_return control::ErrorResponse(req.id, "internal", r.status().ToString());
+      nlohmann::json row = {{"destination", t->rt.dest.id},
+                            {"deletes_held", r->held},
+                            {"armed", r->armed}};
+      if (r->armed) {
+        row["expires_ms"] = r->expires_ms;
+        t->resync = true;
+        armed_any = true;
+        spdlog::warn("route {} → {}: mass delete of {} objects approved by ferryctl (this batch "
+                     "only, next pass)",
+                     route, t->rt.dest.id, r->held);
+      }
+      held.push_back(std::move(row));
     }
-    spdlog::warn("route {}: mass deletes approved by ferryctl (once, next pass)", route);
-    co_return control::OkResponse(req.id,
-                                  nlohmann::json{{"route", route}, {"approved", held}});
+    if (!armed_any) {
+      spdlog::info("route {}: approve-deletes: the mass-delete guard holds nothing; nothing armed",
+                   route);
+    }
+    co_return control::OkResponse(
+        req.id, nlohmann::json{{"route", route}, {"armed", armed_any}, {"approved", held}});
   }
 
   // verify: every destination of the route, compared now.

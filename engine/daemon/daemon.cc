@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <fstream>
@@ -101,6 +102,7 @@ PassSettings Daemon::Impl::SettingsFor(TargetRuntime& t) const {
   PassSettings s = t.rt.settings;
   s.halt = &t.halt;
   s.key_locks = &t.locks;
+  s.clock = options.clock;
   return s;
 }
 
@@ -125,9 +127,10 @@ Result<std::shared_ptr<Generation>> Daemon::Impl::BuildGeneration(config::Config
     rt.settings.retry = {c.transfer.retry.max_attempts, c.transfer.retry.initial_backoff,
                          c.transfer.retry.max_backoff};
     rt.settings.read_back = t.route->verify == config::VerifyMode::kReadBack;
-    FERRY_ASSIGN_OR_RETURN(Wiring::Side src, wiring.GetSide(*t.source_endpoint, *t.source));
-    FERRY_ASSIGN_OR_RETURN(Wiring::Side dst,
-                           wiring.GetSide(*t.destination_endpoint, *t.destination));
+    FERRY_ASSIGN_OR_RETURN(Wiring::Side src,
+                           wiring.GetSide(*t.source_endpoint, *t.source, /*destination=*/false));
+    FERRY_ASSIGN_OR_RETURN(Wiring::Side dst, wiring.GetSide(*t.destination_endpoint,
+                                                            *t.destination, /*destination=*/true));
     rt.settings.require_checksum = t.route->verify == config::VerifyMode::kChecksum;
     if (rt.settings.require_checksum) {
       // Checksums are compared only where both ends store and return them.
@@ -214,6 +217,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, boost::asi
 io::Task<int> Daemon::RunOnce() {
   Impl& d = *impl_;
   std::shared_ptr<Generation> g = d.Current();
+  co_await d.wiring.ProbeNewBackends(d.TimeSource().WallMs());
   auto started = std::chrono::steady_clock::now();
   d.last_reports.assign(g->targets.size(), PassReport());
   Status ignored = co_await RunParallel(
@@ -336,6 +340,10 @@ io::Task<void> Daemon::Impl::HousekeepingLoop() {
       for (const auto& s : registry.All()) all = all && (s->listed() || Paused(s->route()));
       if (all) {
         registry.SetReady(true);
+        // systemd's start completes here, with /readyz turning 200 (see
+        // docs/operations.md): not before a first listing proved the
+        // credentials and reachability of every route.
+        Notifier::Ready();
         spdlog::info("ready: every route listed");
       }
     }
@@ -359,8 +367,11 @@ io::Task<int> Daemon::Serve() {
       co_return kExitStartup;
     }
     d.http_server = std::move(*server);
-    spdlog::info("serving /metrics, /healthz, /readyz and /events on {} (port {})",
-                 cfg.http.listen, d.http_server->port());
+    for (const std::string& skipped : d.http_server->skipped()) {
+      spdlog::warn("http.listen {}: not listening on {}", cfg.http.listen, skipped);
+    }
+    spdlog::info("serving /metrics, /healthz, /readyz and /events on {} (http.listen {})",
+                 fmt::join(d.http_server->addresses(), ", "), cfg.http.listen);
   }
   {
     control::ServerOptions co;
@@ -379,7 +390,6 @@ io::Task<int> Daemon::Serve() {
   }
   boost::asio::co_spawn(ex, d.HousekeepingLoop(), boost::asio::detached);
   boost::asio::co_spawn(ex, d.EventLoop(), boost::asio::detached);
-  Notifier::Ready();
   co_await RunForever();
   Notifier::Stopping();
   d.registry.SaveAll();
@@ -393,6 +403,7 @@ io::Task<void> Daemon::RunForever() {
   Impl& d = *impl_;
   while (!d.stopping.load()) {
     std::shared_ptr<Generation> g = d.Current();
+    co_await d.wiring.ProbeNewBackends(d.TimeSource().WallMs());  // this generation's new backends
     const int n = static_cast<int>(g->targets.size());
     Status ignored = co_await RunParallel(2 * n, [&](int i, ParallelControl&) -> io::Task<Status> {
       TargetRuntime* t = g->targets[static_cast<std::size_t>(i / 2)].get();

@@ -18,6 +18,7 @@
 
 #include "engine/config/config.h"
 #include "engine/status/registry.h"
+#include "engine/sync/clock.h"
 #include "engine/sync/pass.h"
 #include "protocols/base/status.h"
 
@@ -36,6 +37,9 @@ struct DaemonOptions {
   // (their finished parts are in the manifest; the rest is re-sent at start).
   std::chrono::milliseconds drain_timeout{30000};
   std::string version = "0.1.0";
+  // Time for delete grace periods and approvals (tests move it); null = the
+  // system's clocks. Must outlive the daemon.
+  const Clock* clock = nullptr;
 };
 
 class Daemon {

@@ -69,6 +69,8 @@ struct Daemon::Impl {
   boost::asio::io_context& io;
   DaemonOptions options;
   Wiring wiring;
+  // The daemon's time source (DaemonOptions::clock, else the system's).
+  const Clock& TimeSource() const { return options.clock ? *options.clock : SystemClock(); }
   std::unique_ptr<Replicator> replicator;
   Registry registry;
   std::unique_ptr<PassObserver> observer;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "engine/daemon/manifest_state.h"
 #include "protocols/s3/credentials.h"
@@ -72,7 +73,8 @@ Status Wiring::Open(const config::Config& config, boost::asio::any_io_executor e
   return Status::Ok();
 }
 
-Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::Location& loc) {
+Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::Location& loc,
+                                     bool destination) {
   s3::ClientOptions co;
   FERRY_ASSIGN_OR_RETURN(co.endpoint, http::Url::Parse(ep.url.text));
   co.region = ep.region;
@@ -112,6 +114,20 @@ Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::L
     }
     FERRY_ASSIGN_OR_RETURN(backend, storage::OpenS3Backend(http, std::move(so)));
   }
+  if (!probed_.count(backend.get())) {
+    ProbePlan& plan = to_probe_[backend.get()];
+    if (plan.endpoint.empty()) {
+      plan.endpoint = ep.name;
+      plan.cache_key = "probe|" + ep.url.text + "|" + ep.region + "|" + loc.bucket;
+      plan.options.head_part_number = !ep.capabilities.head_part_number.has_value();
+      plan.options.checksum_crc32c = !ep.capabilities.checksum_crc32c.has_value();
+      plan.options.prefix = loc.prefix;
+    }
+    if (destination && !plan.options.may_write) {
+      plan.options.may_write = true;
+      plan.options.prefix = loc.prefix;
+    }
+  }
   return Side{backend.get(), pacer.get()};
 }
 
@@ -126,6 +142,90 @@ Result<RouteState*> Wiring::State(const std::string& route, const std::string& t
   auto& st = states_[target_id];
   if (!st) st = MakeManifestState(*manifest_, {route, target_id}, dest_prefix);
   return st.get();
+}
+
+namespace {
+
+// Cached probe: "<wall ms> <may_write 0|1> <head_part_number 0|1|-> <crc 0|1|->".
+std::string EncodeProbe(std::int64_t at_ms, bool may_write, const storage::ProbeResult& r) {
+  auto v = [](const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : "-"; };
+  return std::to_string(at_ms) + " " + (may_write ? "1" : "0") + " " + v(r.head_part_number) +
+         " " + v(r.checksum_crc32c);
+}
+
+bool DecodeProbe(const std::string& text, std::int64_t* at_ms, bool* may_write,
+                 storage::ProbeResult* r) {
+  std::istringstream in(text);
+  std::string write, hpn, crc;
+  if (!(in >> *at_ms >> write >> hpn >> crc)) return false;
+  auto v = [](const std::string& t, std::optional<bool>* out) {
+    if (t == "1" || t == "0") {
+      *out = t == "1";
+      return true;
+    }
+    return t == "-";
+  };
+  *may_write = write == "1";
+  return (write == "0" || write == "1") && v(hpn, &r->head_part_number) &&
+         v(crc, &r->checksum_crc32c);
+}
+
+std::string Describe(const storage::ProbeResult& r) {
+  std::string out;
+  auto add = [&](const char* name, const std::optional<bool>& v) {
+    if (!out.empty()) out += ", ";
+    out += std::string(name) + "=" + (v ? (*v ? "true" : "false") : "undecided");
+  };
+  add("head_part_number", r.head_part_number);
+  add("checksum_crc32c", r.checksum_crc32c);
+  return out;
+}
+
+}  // namespace
+
+io::Task<void> Wiring::ProbeNewBackends(std::int64_t now_wall_ms) {
+  auto plans = std::move(to_probe_);
+  to_probe_.clear();
+  const std::int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(kProbeTtl).count();
+  for (auto& [backend, plan] : plans) {
+    probed_.insert(backend);
+    storage::ProbeOptions& o = plan.options;
+    if (!o.may_write) o.checksum_crc32c = false;  // cannot be learned without writing
+    if (!o.head_part_number && !o.checksum_crc32c) continue;  // the config decided
+    storage::ProbeResult result;
+    bool cached = false;
+    if (manifest_) {
+      auto stored = manifest_->GetMeta(plan.cache_key);
+      std::int64_t at = 0;
+      bool wrote = false;
+      storage::ProbeResult r;
+      if (stored.ok() && *stored && DecodeProbe(**stored, &at, &wrote, &r) &&
+          now_wall_ms - at >= 0 && now_wall_ms - at < ttl_ms && wrote == o.may_write &&
+          (!o.head_part_number || r.head_part_number) &&
+          (!o.checksum_crc32c || r.checksum_crc32c)) {
+        result = r;
+        cached = true;
+      }
+    }
+    if (!cached) {
+      result = co_await backend->Probe(o);
+      if (manifest_) {
+        Status put = manifest_->PutMeta(plan.cache_key, EncodeProbe(now_wall_ms, o.may_write, result));
+        if (!put.ok()) spdlog::warn("endpoint {}: cannot remember its probe: {}", plan.endpoint, put.ToString());
+      }
+    }
+    // Only what the config left open.
+    if (!o.head_part_number) result.head_part_number.reset();
+    if (!o.checksum_crc32c) result.checksum_crc32c.reset();
+    backend->Learn(result);
+    spdlog::info("endpoint {} ({}): {} {}{}", plan.endpoint, backend->Describe(),
+                 cached ? "capabilities from an earlier probe:" : "probed:", Describe(result),
+                 result.notes.empty() ? "" : " (" + [&] {
+                   std::string n;
+                   for (const auto& x : result.notes) n += (n.empty() ? "" : "; ") + x;
+                   return n;
+                 }() + ")");
+  }
 }
 
 }  // namespace ferry::engine

@@ -5,7 +5,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+#include <cstdint>
+
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,6 +26,9 @@ class Manifest;
 
 namespace ferry::engine {
 
+// How long a probe's answers are trusted before ferryd asks the server again.
+inline constexpr std::chrono::hours kProbeTtl{24};
+
 class Wiring {
  public:
   struct Side {
@@ -34,7 +41,15 @@ class Wiring {
 
   // Opens the manifest under config.state_dir. Backends are made lazily.
   Status Open(const config::Config& config, boost::asio::any_io_executor executor);
-  Result<Side> GetSide(const config::Endpoint& endpoint, const config::Location& location);
+  // `destination`: the side is written to (probes may write there too).
+  Result<Side> GetSide(const config::Endpoint& endpoint, const config::Location& location,
+                       bool destination);
+  // Probes every backend made since the last call for the capabilities its
+  // endpoint's config leaves open (storage/s3/s3_probe.h), logs what each
+  // answer showed and applies it. A probe is remembered in the manifest for
+  // kProbeTtl, so a restart does not repeat it. REQUIRES: none of these
+  // backends is in use yet (call before a generation's loops start).
+  io::Task<void> ProbeNewBackends(std::int64_t now_wall_ms);
   // The state of one (route, destination); `dest_prefix` maps destination
   // keys to route-relative ones.
   Result<RouteState*> State(const std::string& route, const std::string& target_id,
@@ -54,6 +69,13 @@ class Wiring {
   std::unique_ptr<manifest::Manifest> manifest_;
   std::map<std::string, std::unique_ptr<RouteState>> states_;
   config::TransferConfig transfer_;
+  struct ProbePlan {
+    std::string endpoint;  // name, for the log
+    std::string cache_key;  // manifest meta name
+    storage::ProbeOptions options;
+  };
+  std::map<storage::Backend*, ProbePlan> to_probe_;
+  std::set<storage::Backend*> probed_;
 };
 
 }  // namespace ferry::engine

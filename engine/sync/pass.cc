@@ -76,6 +76,9 @@ std::string PassReport::Summary() const {
     << server_copies << " server-side), " << skipped << " already present, " << failed
     << " failed, " << held_back << " held back, " << extra << " extra at destination, "
     << deleted << " deleted, " << deletes_waiting << " awaiting grace";
+  if (deletes_blocked > 0) {
+    o << ", " << deletes_blocked << " deletes waiting for their unit's marker to go first";
+  }
   if (stale_uploads_aborted > 0) o << ", " << stale_uploads_aborted << " stale uploads aborted";
   if (deletes_paused) o << ", DELETES PAUSED by the mass-delete guard";
   if (halted) o << ", HALTED before the end (paused or stopping)";
@@ -87,6 +90,7 @@ std::string PassReport::Summary() const {
 
 io::Task<PassReport> Pass::Run() {
   auto executor = co_await boost::asio::this_coro::executor;
+  const std::int64_t started_ms = (settings_.clock ? *settings_.clock : SystemClock()).WallMs();
   auto shared = std::make_shared<PassShared>();
   shared->report.route = settings_.route;
   shared->report.destination = dest_.id;
@@ -307,7 +311,7 @@ io::Task<PassReport> Pass::Run() {
                               " objects only at the destination; deletes skipped this pass");
       report.extra = candidates.size();
     } else {
-      co_await RunDeletes(std::move(candidates), report);
+      co_await RunDeletes(std::move(candidates), report, started_ms);
     }
   } else {
     report.extra = candidates.size();

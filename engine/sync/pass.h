@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/sync/clock.h"
 #include "engine/sync/layout.h"
 #include "engine/sync/route_state.h"
 #include "engine/transfer/async_gate.h"
@@ -81,6 +82,8 @@ struct PassSettings {
   // Keys being copied right now at this destination, shared by concurrent
   // passes (full and targeted) so one key is never copied twice at once.
   KeyLocks* key_locks = nullptr;
+  // Time for grace periods and approvals; null = SystemClock().
+  const Clock* clock = nullptr;
 };
 
 // Called as objects are planned and verified (lag accounting and metrics).
@@ -124,6 +127,7 @@ struct PassReport {
   std::uint64_t extra = 0;          // at the destination, not at the source
   std::uint64_t deleted = 0;
   std::uint64_t deletes_waiting = 0;  // within the grace period
+  std::uint64_t deletes_blocked = 0;  // their unit's marker (or higher phase) not gone yet
   std::uint64_t stale_uploads_aborted = 0;  // ours, no longer needed
   bool deletes_paused = false;        // mass-delete guard tripped
   bool halted = false;                // stopped early by PassSettings::halt
@@ -154,7 +158,9 @@ class Pass {
 
  private:
   io::Task<void> RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item);
-  io::Task<void> RunDeletes(std::vector<std::string> candidates, PassReport& report);
+  // deletes.cc. `pass_started_ms`: wall clock at the start of this pass.
+  io::Task<void> RunDeletes(std::vector<std::string> candidates, PassReport& report,
+                            std::int64_t pass_started_ms);
   io::Task<void> AbortStaleUploads(const std::set<std::string>& resumable, PassReport& report);
 
   PassSettings settings_;

@@ -1,14 +1,13 @@
-// Pass: running one work item, and the deletion step. See pass.h.
+// Pass: running one work item, and aborting stale uploads. See pass.h
+// (deletes.cc has the deletion step).
 #include <algorithm>
 #include <chrono>
 
 #include "engine/sync/pass_internal.h"
-#include "engine/transfer/parallel.h"
 
 namespace ferry::engine {
 namespace {
 constexpr auto kFarDeadline = std::chrono::hours(24 * 365);
-constexpr int kDeleteWorkers = 16;
 }  // namespace
 
 io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item) {
@@ -148,103 +147,6 @@ io::Task<void> Pass::AbortStaleUploads(const std::set<std::string>& resumable,
       continue;
     }
     if (dest_.state->EndUpload(key).ok()) report.stale_uploads_aborted++;
-  }
-}
-
-io::Task<void> Pass::RunDeletes(std::vector<std::string> candidates, PassReport& report) {
-  report.extra = candidates.size();
-  const DeleteSettings& del = settings_.deletes;
-  if (del.policy == DeletePolicy::kKeep || candidates.empty()) co_return;
-  const std::int64_t now = NowMs();
-  std::vector<std::string> eligible;
-  for (const std::string& key : candidates) {
-    if (del.policy == DeletePolicy::kMirror) {
-      auto st = dest_.state->Get(key);
-      if (!st.ok()) {
-        report.errors.push_back(st.status().ToString());
-        co_return;
-      }
-      ObjectState s = st->value_or(ObjectState{});
-      if (s.phase != ObjectPhase::kDeletePending) {
-        s.phase = ObjectPhase::kDeletePending;
-        s.delete_seen_ms = now;
-        Status put = dest_.state->Put(key, s);
-        if (!put.ok()) {
-          report.errors.push_back(put.ToString());
-          co_return;
-        }
-      }
-      if (now - s.delete_seen_ms < del.grace.count()) {
-        report.deletes_waiting++;
-        continue;
-      }
-    }
-    eligible.push_back(key);
-  }
-  if (eligible.empty()) co_return;
-
-  // Mass-delete guard: a pass that would remove more than max_fraction of
-  // the replica waits for an operator's approval (consumed once).
-  const double limit = del.max_fraction * static_cast<double>(report.destination_objects);
-  if (static_cast<double>(eligible.size()) > limit) {
-    auto approval = dest_.state->GetMeta("approve_deletes");
-    if (!approval || approval->empty()) {
-      report.deletes_paused = true;
-      (void)dest_.state->PutMeta("deletes_paused", std::to_string(eligible.size()));
-      report.errors.push_back("mass-delete guard: " + std::to_string(eligible.size()) + " of " +
-                              std::to_string(report.destination_objects) +
-                              " replica objects would be deleted; paused until approved "
-                              "(ferryctl approve-deletes " + settings_.route + ")");
-      co_return;
-    }
-    (void)dest_.state->PutMeta("approve_deletes", "");
-  }
-  (void)dest_.state->PutMeta("deletes_paused", "");
-
-  // Highest phase first: a Velero marker goes before the rest of its unit.
-  std::stable_sort(eligible.begin(), eligible.end(), [&](const auto& a, const auto& b) {
-    return Classify(settings_.layout, a).phase > Classify(settings_.layout, b).phase;
-  });
-  std::size_t begin = 0;
-  std::mutex mu;
-  while (begin < eligible.size()) {
-    const int phase = Classify(settings_.layout, eligible[begin]).phase;
-    std::size_t end = begin;
-    while (end < eligible.size() && Classify(settings_.layout, eligible[end]).phase == phase) ++end;
-    std::size_t next = begin;
-    (void)co_await RunParallel(kDeleteWorkers, [&](int, ParallelControl&) -> io::Task<Status> {
-      for (;;) {
-        std::string key;
-        {
-          std::lock_guard lock(mu);
-          if (next >= end) co_return Status::Ok();
-          key = eligible[next++];
-        }
-        // Act only on the source's own word that the object is gone.
-        auto head = co_await WithRetry(settings_.retry, *source_.pacer, [&]() {
-          return source_.backend->Head(source_.prefix + key, storage::HeadOptions());
-        });
-        if (head.ok() || !head.status().Is(ErrorClass::kNotFound)) {
-          std::lock_guard lock(mu);
-          if (!head.ok() && report.errors.size() < kMaxReportedErrors) {
-            report.errors.push_back(head.status().Annotate("confirming delete").ToString());
-          }
-          continue;
-        }
-        Status gone = co_await WithRetry(settings_.retry, *dest_.pacer, [&]() {
-          return dest_.backend->Delete(dest_.prefix + key);
-        });
-        std::lock_guard lock(mu);
-        if (!gone.ok()) {
-          if (report.errors.size() < kMaxReportedErrors) report.errors.push_back(gone.ToString());
-          continue;
-        }
-        (void)dest_.state->Erase(key);
-        report.deleted++;
-        if (observer_) observer_->OnDeleted(dest_.id, key);
-      }
-    });
-    begin = end;
   }
 }
 

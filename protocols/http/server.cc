@@ -1,10 +1,11 @@
 #include "protocols/http/server.h"
 
+#include "protocols/http/listen.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -13,7 +14,6 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -67,45 +67,15 @@ std::string_view ServerRequest::Header(std::string_view name) const {
   return {};
 }
 
-Result<std::pair<std::string, std::uint16_t>> SplitListenAddress(std::string_view listen) {
-  auto bad = [&](const char* why) {
-    return Status::Error(ErrorClass::kInvalidArgument,
-                         "listen address \"" + std::string(listen) + "\": " + why);
-  };
-  std::string_view host, port;
-  if (listen.starts_with('[')) {
-    auto close = listen.find(']');
-    if (close == std::string_view::npos) return bad("missing ']'");
-    host = listen.substr(1, close - 1);
-    if (close + 1 >= listen.size() || listen[close + 1] != ':') return bad("missing :port");
-    port = listen.substr(close + 2);
-  } else {
-    auto colon = listen.rfind(':');
-    if (colon == std::string_view::npos) return bad("missing :port");
-    host = listen.substr(0, colon);
-    port = listen.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return bad("IPv6 hosts need [brackets]");
-  }
-  if (host.empty()) return bad("empty host");
-  unsigned value = 0;
-  auto r = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() || value > 65535) {
-    return bad("port must be 0-65535");
-  }
-  return std::make_pair(std::string(host), static_cast<std::uint16_t>(value));
-}
-
 struct Server::State {
   State(asio::any_io_executor e, ServerOptions o, ServerHandler h)
       : ex(std::move(e)),
         opts(std::move(o)),
-        handler(std::move(h)),
-        acceptor(asio::make_strand(ex)) {}
+        handler(std::move(h)) {}
   asio::any_io_executor ex;
   const ServerOptions opts;
   const ServerHandler handler;
-  tcp::acceptor acceptor;  // used on its own strand only
-  std::uint16_t port = 0;
+  Listeners listeners;  // set once by Start; each acceptor used on its own strand only
 
   std::mutex mu;
   std::set<std::shared_ptr<Conn>> conns;  // GUARDED_BY(mu)
@@ -247,11 +217,11 @@ io::Task<void> Serve(std::shared_ptr<State> st, std::shared_ptr<Conn> c) {
   st->conns.erase(c);
 }
 
-io::Task<void> Accept(std::shared_ptr<State> st) {
+io::Task<void> Accept(std::shared_ptr<State> st, tcp::acceptor* acceptor) {
   for (;;) {
-    auto [ec, sock] = co_await st->acceptor.async_accept(asio::make_strand(st->ex), kTuple);
+    auto [ec, sock] = co_await acceptor->async_accept(asio::make_strand(st->ex), kTuple);
     if (ec) {
-      if (ec == asio::error::operation_aborted || !st->acceptor.is_open()) co_return;
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       // e.g. EMFILE: keep serving what we have, and do not spin while
       // descriptors are short.
       asio::steady_timer pause(st->ex, std::chrono::milliseconds(100));
@@ -284,49 +254,26 @@ io::Task<void> Accept(std::shared_ptr<State> st) {
 
 Result<std::unique_ptr<Server>> Server::Start(asio::any_io_executor ex, ServerOptions o,
                                               ServerHandler h) {
-  FERRY_ASSIGN_OR_RETURN(auto hp, SplitListenAddress(o.listen));
   if (!h) return Status::Error(ErrorClass::kInvalidArgument, "http server: no handler");
   if (o.max_connections < 1) {
     return Status::Error(ErrorClass::kInvalidArgument, "http server: max_connections < 1");
   }
-  boost::system::error_code ec;
-  tcp::endpoint ep;
-  auto addr = asio::ip::make_address(hp.first, ec);
-  if (!ec) {
-    ep = tcp::endpoint(addr, hp.second);
-  } else if (hp.first.find(':') != std::string::npos) {
-    return Status::Error(ErrorClass::kInvalidArgument,
-                         "listen address \"" + o.listen + "\": invalid IPv6 address");
-  } else {
-    // A name (e.g. "localhost"): resolved once, at start.
-    tcp::resolver resolver(ex);
-    auto results = resolver.resolve(hp.first, std::to_string(hp.second),
-                                    tcp::resolver::passive | tcp::resolver::address_configured, ec);
-    if (ec || results.empty()) {
-      return Status::Error(ErrorClass::kInvalidArgument,
-                           "listen address \"" + o.listen + "\": cannot resolve host");
-    }
-    ep = results.begin()->endpoint();
-  }
+  FERRY_ASSIGN_OR_RETURN(Listeners listeners, BindListeners(ex, o.listen, o.resolve));
   auto state = std::make_shared<State>(ex, std::move(o), std::move(h));
-  auto& acc = state->acceptor;
-  acc.open(ep.protocol(), ec);
-  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && ep.address().is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
-  if (!ec) acc.bind(ep, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::Error(ErrorClass::kFatal, "http server: cannot listen on " + state->opts.listen +
-                                                 ": " + ec.message());
+  state->listeners = std::move(listeners);
+  for (auto& acc : state->listeners.acceptors) {
+    asio::co_spawn(acc->get_executor(), Accept(state, acc.get()), asio::detached);
   }
-  state->port = acc.local_endpoint().port();
-  asio::co_spawn(acc.get_executor(), Accept(state), asio::detached);
   return std::unique_ptr<Server>(new Server(state));
 }
 
 Server::~Server() { Stop(); }
 
-std::uint16_t Server::port() const { return state_->port; }
+std::uint16_t Server::port() const { return state_->listeners.port; }
+
+const std::vector<std::string>& Server::addresses() const { return state_->listeners.addresses; }
+
+const std::vector<std::string>& Server::skipped() const { return state_->listeners.skipped; }
 
 void Server::Stop() {
   std::set<std::shared_ptr<Conn>> conns;
@@ -337,10 +284,12 @@ void Server::Stop() {
     conns.swap(state_->conns);
   }
   auto st = state_;
-  asio::post(st->acceptor.get_executor(), [st] {
-    boost::system::error_code ignored;
-    st->acceptor.close(ignored);
-  });
+  for (auto& acc : st->listeners.acceptors) {
+    asio::post(acc->get_executor(), [st, a = acc.get()] {
+      boost::system::error_code ignored;
+      a->close(ignored);
+    });
+  }
   for (const auto& c : conns) {
     asio::post(c->stream.get_executor(), [c] { c->stream.close(); });
   }

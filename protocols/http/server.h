@@ -53,8 +53,15 @@ struct ServerResponse {
 
 using ServerHandler = std::function<io::Task<ServerResponse>(ServerRequest)>;
 
+// Resolves a listen host name to address literals ("127.0.0.1", "::1").
+// Tests inject their own, so they do not depend on the machine's /etc/hosts.
+using ListenResolver = std::function<Result<std::vector<std::string>>(const std::string& host)>;
+
 struct ServerOptions {
-  std::string listen = "127.0.0.1:9464";  // "host:port", "[::1]:port"; port 0 = any
+  // "host:port", "[::1]:port"; port 0 = any. A host name binds every address
+  // it resolves to, on one port (see protocols/http/listen.h).
+  std::string listen = "127.0.0.1:9464";
+  ListenResolver resolve;  // empty = the system resolver
   std::size_t max_body = 1 << 20;
   std::size_t max_header = 16 << 10;
   std::chrono::milliseconds read_timeout{10000};
@@ -71,7 +78,14 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   void Stop();
+  // The one port every listener is bound to.
   std::uint16_t port() const;
+  // Every address actually listening, as "127.0.0.1:PORT" / "[::1]:PORT",
+  // IPv4 first: what logs and tests should name.
+  const std::vector<std::string>& addresses() const;
+  // Resolved addresses left out because the machine lacks their family,
+  // each with the reason (for a warning in the log).
+  const std::vector<std::string>& skipped() const;
 
   struct State;  // shared with the serving coroutines
 

@@ -1,5 +1,7 @@
 #include "storage/s3/s3_backend.h"
 
+#include "storage/s3/s3_probe.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -20,6 +22,14 @@ class S3Backend final : public Backend {
         bucket_(client_->options().bucket) {}
 
   const Capabilities& capabilities() const override { return caps_; }
+
+  Task<ProbeResult> Probe(ProbeOptions opts) override {
+    return ProbeS3(*client_, caps_, std::move(opts));
+  }
+  void Learn(const ProbeResult& learned) override {
+    if (learned.head_part_number) caps_.head_part_number = *learned.head_part_number;
+    if (learned.checksum_crc32c) caps_.checksum_crc32c = *learned.checksum_crc32c;
+  }
 
   std::string Describe() const override {
     const http::Url& url = client_->options().endpoint;

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,10 @@ struct Deviations {
   // "Range: bytes=0-0" answered with the whole object (s3rver reads the end
   // 0 as "no end"); the backend must notice and fail.
   bool ignores_range_ending_at_zero = false;
+  // What Backend::Probe must find (storage/s3/s3_probe.h); nullopt where the
+  // backend has nothing to probe (the file backend knows itself).
+  std::optional<bool> probe_head_part_number = true;
+  std::optional<bool> probe_checksum_crc32c = true;
 };
 
 class BackendFixture {

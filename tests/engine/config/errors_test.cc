@@ -331,6 +331,10 @@ TEST(ConfigErrors, ShardAndListen) {
   EXPECT_EQ(OnlyError(std::string(kEndpoints) + routes + "shard: 3/3\n"),
             "/etc/ferry/ferry.yaml:9:8: shard: bad shard \"3/3\": expected \"i/N\" with 0 <= i < "
             "N <= 65536, e.g. \"0/3\"");
+  // Parsed, but not honoured yet: refused rather than silently ignored.
+  EXPECT_EQ(OnlyError(std::string(kEndpoints) + routes + "shard: \"1/3\"\n"),
+            "/etc/ferry/ferry.yaml:9:8: shard: shard \"1/3\" is not supported yet: every "
+            "instance would copy every unit; run one ferryd (\"0/1\")");
   EXPECT_EQ(OnlyError(std::string(kEndpoints) + routes + "http: {listen: \":9464\"}\n"),
             "/etc/ferry/ferry.yaml:9:16: http.listen: bad listen address \":9464\": needs a host; "
             "use 0.0.0.0:PORT or [::]:PORT to listen on every interface");

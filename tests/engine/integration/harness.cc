@@ -186,7 +186,16 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
       << "    credentials: {file: " << dir_->path() << "/credentials}\n"
       << "    payload_signing: " << o.payload_signing << "\n"
       << "    max_connections: 32\n"
-      << "    capabilities: {min_part_size: 1MiB" << o.capabilities_extra << "}\n";
+      << "    capabilities: {min_part_size: 1MiB" << o.capabilities_extra;
+    if (!o.probe) {
+      if (o.capabilities_extra.find("head_part_number") == std::string::npos) {
+        y << ", head_part_number: true";
+      }
+      if (o.capabilities_extra.find("checksum_crc32c") == std::string::npos) {
+        y << ", checksum_crc32c: false";
+      }
+    }
+    y << "}\n";
   };
   y << "state_dir: " << dir_->path() << "/state\n"
     << "log: {level: " << o.log_level << "}\n"
@@ -231,7 +240,9 @@ int IntegrationTest::RunOnce(const ConfigOptions& o, std::vector<engine::PassRep
   // its connection pools) goes first and the context then drops whatever
   // handlers remain, as in ferryd.
   boost::asio::io_context ioc;
-  auto daemon = engine::Daemon::Create(std::move(*cfg), ioc);
+  engine::DaemonOptions options;
+  options.clock = clock_;
+  auto daemon = engine::Daemon::Create(std::move(*cfg), ioc, options);
   EXPECT_TRUE(daemon.ok()) << daemon.status().ToString();
   if (!daemon.ok()) return -1;
   int code = testing::RunTask(ioc, (*daemon)->RunOnce(), seconds(90));

@@ -92,6 +92,11 @@ struct ConfigOptions {
   std::string verify = "auto";  // the route's verify mode
   // Appended to both endpoints' capabilities, e.g. ", checksum_crc32c: true".
   std::string capabilities_extra;
+  // false: the capabilities ferryd would probe at start-up are set in the
+  // config (head_part_number true, checksum_crc32c false, unless
+  // capabilities_extra names them), so the request counts of a test hold
+  // only its own traffic. probe_test.cc turns it on.
+  bool probe = false;
 };
 
 // An object written to the source: its key, bytes' MD5 (hex) and size.
@@ -114,6 +119,8 @@ class IntegrationTest : public ::testing::Test {
   // Runs one pass in-process (engine::Daemon); returns ferryd's exit code
   // and fills `reports`.
   int RunOnce(const ConfigOptions& o, std::vector<engine::PassReport>* reports = nullptr);
+  // When set, RunOnce's daemon reads time from it (grace periods, approvals).
+  const engine::Clock* clock_ = nullptr;
   // Runs the ferryd binary with --once on `config`; its exit code (-1 when
   // it did not exit normally within `timeout`).
   int RunFerrydOnce(const std::string& config, std::chrono::seconds timeout);

@@ -153,7 +153,8 @@ class OpsTest : public IntegrationTest {
     IntegrationTest::TearDown();
   }
 
-  void StartDaemon() {
+  // Starts ferryd and returns once its control socket answers.
+  void SpawnDaemon() {
     testing::SpawnOptions so;
     so.argv = {FERRY_FERRYD_PATH, "--config", config_, "--threads", "2"};
     so.env = {{"NOTIFY_SOCKET", notify_path_}, {"WATCHDOG_USEC", "400000"}};
@@ -161,6 +162,22 @@ class OpsTest : public IntegrationTest {
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     ferryd_ = std::move(*p);
     ferryd_->DrainStdout();
+    auto deadline = Clock::now() + seconds(30);
+    while (Ctl({"status", "--json"}).rc != 0) {
+      ASSERT_LT(Clock::now(), deadline) << "ferryd's control socket never answered";
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  }
+
+  bool Notified(const std::string& what) {
+    for (const auto& n : Notifications()) {
+      if (n.find(what) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  void StartDaemon() {
+    ASSERT_NO_FATAL_FAILURE(SpawnDaemon());
     // Ready once both listings answered (or the route is paused) and, when
     // not paused, a first full pass ran.
     auto deadline = Clock::now() + seconds(30);
@@ -381,6 +398,32 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   StopDaemon();
 }
 
+TEST_F(OpsTest, ReadyIsSentOnlyOnceEveryRouteHasBeenListed) {
+  Start();
+  PutSource("backups/b0/b0.tar.gz", RandomBytes(100 * kKiB, 1));
+  // The source cannot be listed: ferryd serves, but is not ready.
+  ASSERT_TRUE(src_.admin().AddFault("op=list,kind=error500,next=1000000").ok());
+  ASSERT_NO_FATAL_FAILURE(SpawnDaemon());
+  auto until = Clock::now() + seconds(2);
+  while (Clock::now() < until) {
+    ASSERT_FALSE(Notified("READY=1")) << "READY=1 before any listing";
+    ASSERT_NE(HttpGet(port_, "/readyz").first, 200);
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(Notified("WATCHDOG=1")) << "the watchdog is fed while starting";
+
+  // The source lists again: READY=1 comes with /readyz turning 200.
+  ASSERT_TRUE(src_.admin().ClearFaults().ok());
+  ASSERT_EQ(Ctl({"resync", "main"}).rc, 0);
+  auto deadline = Clock::now() + seconds(20);
+  while (!Notified("READY=1")) {
+    ASSERT_LT(Clock::now(), deadline) << "READY=1 never came after the listing worked";
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_EQ(HttpGet(port_, "/readyz").first, 200);
+  StopDaemon();
+}
+
 TEST_F(OpsTest, MassDeleteGuardApprovedThroughTheSocket) {
   Start();
   for (int i = 0; i < 10; ++i) {
@@ -389,6 +432,10 @@ TEST_F(OpsTest, MassDeleteGuardApprovedThroughTheSocket) {
   }
   StartDaemon();
   ASSERT_EQ(Ctl({"verify", "main"}).rc, 0);
+  // Nothing held: the approval says so, exits 1 and arms nothing.
+  CmdResult early = Ctl({"approve-deletes", "main"});
+  EXPECT_EQ(early.rc, 1);
+  EXPECT_NE(early.out.find("holds nothing"), std::string::npos) << early.out;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(DeleteSource("plain/o" + std::to_string(i)).ok());
   ASSERT_EQ(Ctl({"resync", "main"}).rc, 0);
   auto deadline = Clock::now() + seconds(10);
@@ -400,7 +447,9 @@ TEST_F(OpsTest, MassDeleteGuardApprovedThroughTheSocket) {
   EXPECT_EQ(ListAll(*dst_backend_).size(), 10u) << "nothing may be deleted before approval";
   CmdResult v = Ctl({"verify", "main"});
   EXPECT_EQ(v.rc, 1) << "mirror-now: extra objects are a difference";
-  ASSERT_EQ(Ctl({"approve-deletes", "main"}).rc, 0);
+  CmdResult approved = Ctl({"approve-deletes", "main"});
+  ASSERT_EQ(approved.rc, 0) << approved.out;
+  EXPECT_NE(approved.out.find("batch of 5 deletes is approved"), std::string::npos) << approved.out;
   deadline = Clock::now() + seconds(10);
   while (ListAll(*dst_backend_).size() != 5u) {
     ASSERT_LT(Clock::now(), deadline) << "approved deletes did not happen";

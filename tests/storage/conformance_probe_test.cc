@@ -1,0 +1,52 @@
+// Conformance: the start-up probe (storage/s3/s3_probe.h) finds what each
+// server really does with HEAD ?partNumber=N and x-amz-checksum-crc32c, as
+// declared in its fixture's Deviations, and leaves nothing behind.
+#include "tests/storage/conformance.h"
+
+namespace ferry::conformance {
+namespace {
+
+std::string Notes(const storage::ProbeResult& r) {
+  std::string out;
+  for (const auto& n : r.notes) out += "\n  " + n;
+  return out;
+}
+
+TEST_P(ConformanceTest, ProbeWithWritesFindsWhatTheServerDoes) {
+  storage::ProbeOptions o;
+  o.may_write = true;
+  o.prefix = Key("probe/");
+  storage::ProbeResult r = Run(backend().Probe(o));
+  EXPECT_EQ(r.head_part_number, dev().probe_head_part_number) << Notes(r);
+  EXPECT_EQ(r.checksum_crc32c, dev().probe_checksum_crc32c) << Notes(r);
+  // The probe objects are deleted and no upload is left open.
+  storage::ListOptions lo;
+  lo.prefix = o.prefix;
+  auto left = ListAll(lo);
+  FERRY_ASSERT_OK(left);
+  EXPECT_TRUE(left->objects.empty()) << left->objects.front().key;
+  if (dev().list_uploads) {
+    auto uploads = Run(backend().ListUploads(o.prefix));
+    FERRY_ASSERT_OK(uploads);
+    EXPECT_TRUE(uploads->empty());
+  }
+}
+
+TEST_P(ConformanceTest, ReadOnlyProbeUsesAMultipartObjectOrSaysItCannot) {
+  storage::ProbeOptions o;
+  o.may_write = false;
+  o.prefix = Key("read-probe/");
+  // Nothing to read yet: undecided, never guessed.
+  storage::ProbeResult none = Run(backend().Probe(o));
+  EXPECT_FALSE(none.head_part_number.has_value()) << Notes(none);
+  EXPECT_FALSE(none.checksum_crc32c.has_value()) << "a read-only probe cannot learn checksums";
+
+  const std::size_t part = fixture().fast_part_size();
+  FERRY_ASSERT_OK(PutMultipart(o.prefix + "mp", TestData(2 * part + 7, 11), {part, part, 7}));
+  storage::ProbeResult r = Run(backend().Probe(o));
+  EXPECT_EQ(r.head_part_number, dev().probe_head_part_number) << Notes(r);
+  EXPECT_FALSE(r.checksum_crc32c.has_value());
+}
+
+}  // namespace
+}  // namespace ferry::conformance

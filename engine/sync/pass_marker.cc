@@ -16,7 +16,7 @@ namespace {
 // servers: an upload begun in the marker's second counts as after it.
 constexpr std::int64_t kTimestampSlackMs = 1000;
 
-std::int64_t ToMs(storage::TimePoint t) {
+std::int64_t ToMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 

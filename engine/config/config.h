@@ -141,6 +141,9 @@ struct Route {
   Duration target_lag = std::chrono::minutes(15);
   DeleteConfig deletion;  // `delete:` in the file
   VerifyMode verify = VerifyMode::kAuto;
+  // layout velero only: a unit's marker goes once no file of the unit is new
+  // or changed for this long (docs/layouts.md).
+  Duration settle = std::chrono::seconds(60);
 };
 
 struct RetryConfig {

@@ -95,7 +95,8 @@ void ParseDelete(const Field& field, DeleteConfig* out) {
 std::vector<Placed> ParseRoute(const Field& field, Config* config, Route* route) {
   std::vector<Placed> dests;
   MapReader m(field,
-              {"name", "source", "destinations", "layout", "target_lag", "delete", "verify"});
+              {"name", "source", "destinations", "layout", "target_lag", "delete", "verify",
+               "settle"});
   if (!m.ok()) return dests;
   if (auto f = m.Require("name")) {
     if (auto name = ReadNonEmptyString(*f)) {
@@ -114,6 +115,17 @@ std::vector<Placed> ParseRoute(const Field& field, Config* config, Route* route)
   if (auto f = m.Get("delete")) ParseDelete(*f, &route->deletion);
   ReadOptional(m, "verify", &route->verify,
                [](const Field& f) { return ReadEnum(f, kVerifyModes); });
+  if (auto f = m.Get("settle")) {
+    if (route->layout != Layout::kVelero) {
+      f->Error("settle applies to layout velero only (it delays a backup's marker)");
+    } else if (auto d = ReadDuration(*f, Duration(0))) {
+      if (*d > std::chrono::hours(24)) {
+        f->Error("must be at most 24h, got " + FormatDuration(*d));
+      } else {
+        route->settle = *d;
+      }
+    }
+  }
 
   // Velero and kopia units are folders: a prefix that cuts a name in two
   // ("backups" instead of "backups/") would make unit boundaries wrong.

@@ -102,6 +102,7 @@ void WriteRoute(Writer& w, const Route& r) {
   w.Line(3, "grace", FormatDuration(r.deletion.grace));
   w.Line(3, "max_fraction", Number(r.deletion.max_fraction));
   w.Line(2, "verify", ToString(r.verify));
+  if (r.layout == Layout::kVelero) w.Line(2, "settle", FormatDuration(r.settle));
 }
 
 }  // namespace

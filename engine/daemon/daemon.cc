@@ -22,6 +22,8 @@ namespace {
 
 constexpr auto kIdleTick = std::chrono::milliseconds(50);
 constexpr auto kSaveEvery = std::chrono::seconds(5);
+// A held unit is looked at again this long after it should have settled.
+constexpr auto kRecheckSlack = std::chrono::milliseconds(100);
 
 LayoutKind ToLayout(config::Layout l) {
   return l == config::Layout::kVelero  ? LayoutKind::kVelero
@@ -71,6 +73,42 @@ Result<std::string> ReadTokenFile(const std::string& path) {
                              " must hold a token of at least 16 characters on its first line");
   }
   return line;
+}
+
+void TargetRuntime::ScheduleRechecks(const PassReport& report) {
+  if (report.held_units.empty()) return;
+  const std::int64_t now_ms = NowMs();
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu);
+  for (const auto& [unit, held] : report.held_units) {
+    // Wall-clock target to steady time; a little after, so the unit has
+    // settled when the pass looks.
+    const auto wait = std::chrono::milliseconds(
+        std::max<std::int64_t>(held.recheck_at_ms - now_ms, 0) + kRecheckSlack.count());
+    const auto at = now + wait;
+    auto it = rechecks.find(unit);
+    if (it != rechecks.end()) {
+      it->second = std::min(it->second, at);
+    } else if (rechecks.size() < kMaxQueuedTargets) {
+      rechecks.emplace(unit, at);
+    }  // else: the next full pass looks at it
+  }
+}
+
+void TargetRuntime::TakeDueRechecks(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mu);
+  for (auto it = rechecks.begin(); it != rechecks.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    if (queued.size() < kMaxQueuedTargets || queued.count(it->first)) {
+      queued.insert(it->first);
+    } else {
+      resync = true;
+    }
+    it = rechecks.erase(it);
+  }
 }
 
 std::vector<TargetRuntime*> Generation::ForRoute(const std::string& route) const {
@@ -127,6 +165,7 @@ Result<std::shared_ptr<Generation>> Daemon::Impl::BuildGeneration(config::Config
     rt.settings.retry = {c.transfer.retry.max_attempts, c.transfer.retry.initial_backoff,
                          c.transfer.retry.max_backoff};
     rt.settings.read_back = t.route->verify == config::VerifyMode::kReadBack;
+    rt.settings.settle = t.route->settle;
     FERRY_ASSIGN_OR_RETURN(Wiring::Side src,
                            wiring.GetSide(*t.source_endpoint, *t.source, /*destination=*/false));
     FERRY_ASSIGN_OR_RETURN(Wiring::Side dst, wiring.GetSide(*t.destination_endpoint,
@@ -272,12 +311,15 @@ io::Task<void> Daemon::Impl::TargetLoop(std::shared_ptr<Generation> g, TargetRun
     PassReport r = co_await replicator->RunTarget(SettingsFor(*t), t->rt.source, t->rt.dest,
                                                   observer.get());
     t->stats->FullPassEnded(r, NowMs());
+    t->ScheduleRechecks(r);
     if (r.source_listing_complete && r.destination_listing_complete && !r.halted) {
       t->rpo_bootstrapped = true;
     }
+    const bool only_held = r.failed == 0 && r.held_back == 0 && r.source_listing_complete &&
+                           r.destination_listing_complete;
     if (r.Matches(t->rt.settings.deletes.policy)) {
       spdlog::info("{}", r.Summary());
-    } else if (r.halted) {
+    } else if (r.halted || only_held) {
       spdlog::info("{}", r.Summary());
     } else {
       spdlog::warn("{}", r.Summary());
@@ -290,6 +332,7 @@ io::Task<void> Daemon::Impl::TargetLoop(std::shared_ptr<Generation> g, TargetRun
 io::Task<void> Daemon::Impl::TargetedLoop(std::shared_ptr<Generation> g, TargetRuntime* t) {
   while (!stopping.load() && !reloading.load()) {
     std::vector<std::string> batch;
+    t->TakeDueRechecks(std::chrono::steady_clock::now());
     if (!Paused(t->route->name)) {
       std::lock_guard lock(t->mu);
       while (!t->queued.empty() && batch.size() < static_cast<std::size_t>(kTargetedParallel)) {
@@ -307,8 +350,11 @@ io::Task<void> Daemon::Impl::TargetedLoop(std::shared_ptr<Generation> g, TargetR
           s.subprefix = batch[static_cast<std::size_t>(i)];
           PassReport r =
               co_await replicator->RunTarget(s, t->rt.source, t->rt.dest, observer.get());
+          t->ScheduleRechecks(r);
           if (r.failed > 0 || r.held_back > 0 || !r.source_listing_complete) {
             spdlog::warn("targeted pass of {} ({}): {}", s.subprefix, t->rt.dest.id, r.Summary());
+          } else if (r.markers_held > 0) {
+            spdlog::debug("targeted pass of {}: {}", s.subprefix, r.Summary());
           } else {
             spdlog::debug("targeted pass of {}: {} copied", s.subprefix, r.copied);
           }
@@ -435,6 +481,7 @@ io::Task<void> Daemon::RunForever() {
             if (ot->rt.dest.id != nt->rt.dest.id) continue;
             std::lock_guard lock(ot->mu);
             nt->queued.insert(ot->queued.begin(), ot->queued.end());
+            nt->rechecks.insert(ot->rechecks.begin(), ot->rechecks.end());
           }
         }
         std::lock_guard lock(d.mu);

@@ -49,6 +49,13 @@ struct TargetRuntime {
   std::atomic<bool> rpo_bootstrapped{false};
   std::mutex mu;
   std::set<std::string> queued;  // GUARDED_BY(mu): route-relative subprefixes
+  // Velero units whose marker a pass held, with when to look again (a
+  // targeted pass of the unit then); at most kMaxQueuedTargets.
+  std::map<std::string, std::chrono::steady_clock::time_point> rechecks;  // GUARDED_BY(mu)
+  // Queues a recheck of every unit `report` held; due ones are moved to
+  // `queued` by TakeDueRechecks.
+  void ScheduleRechecks(const PassReport& report);
+  void TakeDueRechecks(std::chrono::steady_clock::time_point now);
 };
 
 struct Generation {

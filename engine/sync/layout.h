@@ -1,5 +1,6 @@
 // Layout policies: which backup unit a key belongs to and in which phase of
-// that unit it may be written (see shared/VELERO.md).
+// that unit it may be written (the Velero and kopia facts behind these rules
+// are in docs/layouts.md; the marker's gate is engine/sync/unit_gate.h).
 //
 //   velero: unit backups/<name>/ (and restores/<name>/): every file is phase 0
 //           and velero-backup.json, the marker Velero's sync controller

@@ -64,7 +64,7 @@ std::string_view DeletePolicyName(DeletePolicy p) {
 
 bool PassReport::Matches(DeletePolicy policy) const {
   bool copied_all = source_listing_complete && destination_listing_complete && failed == 0 &&
-                    held_back == 0 && !halted;
+                    held_back == 0 && markers_held == 0 && !halted;
   if (policy == DeletePolicy::kMirrorNow) return copied_all && extra == deleted;
   return copied_all;
 }
@@ -74,7 +74,8 @@ std::string PassReport::Summary() const {
   o << "route " << route << " → " << destination << ": " << source_objects << " source objects, "
     << in_sync << " in sync, " << copied << " copied (" << copied_bytes << " bytes, "
     << server_copies << " server-side), " << skipped << " already present, " << failed
-    << " failed, " << held_back << " held back, " << extra << " extra at destination, "
+    << " failed, " << held_back << " held back, " << markers_held << " markers held, " << extra
+    << " extra at destination, "
     << deleted << " deleted, " << deletes_waiting << " awaiting grace";
   if (deletes_blocked > 0) {
     o << ", " << deletes_blocked << " deletes waiting for their unit's marker to go first";
@@ -84,6 +85,11 @@ std::string PassReport::Summary() const {
   if (halted) o << ", HALTED before the end (paused or stopping)";
   if (!source_listing_complete) o << ", source listing INCOMPLETE";
   if (!destination_listing_complete) o << ", destination listing INCOMPLETE";
+  std::size_t shown = 0;
+  for (const auto& [unit, held] : held_units) {
+    if (++shown > kMaxReportedErrors) break;
+    o << "\n  marker held: " << unit << ": " << held.reason;
+  }
   for (const std::string& e : errors) o << "\n  error: " << e;
   return o.str();
 }
@@ -173,6 +179,19 @@ io::Task<PassReport> Pass::Run() {
   std::string current_unit;
   std::uint64_t next_token = 1;
   bool halted = false;
+  // layout velero: what the listing shows of the current unit, for its
+  // marker's gate. Handed to the marker item before the unit is sealed.
+  UnitFacts facts;
+  std::shared_ptr<PassItem> marker_item;
+  auto finish_unit = [&](bool complete) {
+    if (marker_item) {
+      std::lock_guard lock(shared->mu);
+      marker_item->facts = facts;
+      marker_item->facts.complete = complete;
+    }
+    marker_item.reset();
+    facts = UnitFacts{};
+  };
   while (src_ok && (s || d)) {
     if (settings_.halt && settings_.halt->load()) {
       halted = true;
@@ -193,9 +212,11 @@ io::Task<PassReport> Pass::Run() {
 
     Placement placement = Classify(settings_.layout, cur.key);
     if (placement.unit != current_unit) {
+      finish_unit(true);
       if (!current_unit.empty()) shared->tracker->Seal(current_unit);
       current_unit = placement.unit;
     }
+    const bool watched = settings_.layout == LayoutKind::kVelero && IsGatedUnit(placement.unit);
     {
       std::lock_guard lock(shared->mu);
       shared->report.source_objects++;
@@ -234,6 +255,7 @@ io::Task<PassReport> Pass::Run() {
         state = ns;
       }
       if (observer_) observer_->OnInSync(dest_.id, cur.key, *state);
+      if (watched) NoteUnitFile(placement.unit, cur.key, state->first_seen_ms, mtime_ms, NowMs(), &facts);
     } else {
       // New or changed: record when we first saw this version (durable), then copy.
       if (!state || state->src_etag != cur.etag || state->phase == ObjectPhase::kDeletePending) {
@@ -264,6 +286,14 @@ io::Task<PassReport> Pass::Run() {
       item->src = cur;
       item->state = state;
       item->holds_gate = placement.unit.empty() || placement.phase == 0;
+      if (watched) {
+        NoteUnitFile(placement.unit, cur.key, state->first_seen_ms, mtime_ms, NowMs(), &facts);
+        if (IsVeleroUnitMarker(placement.unit, cur.key)) {
+          item->gated = true;
+          item->unit = placement.unit;
+          marker_item = item;
+        }
+      }
       if (item->holds_gate) {
         Status admitted = co_await in_flight_.Acquire(1, std::chrono::steady_clock::now() +
                                                              kFarDeadline);
@@ -282,6 +312,8 @@ io::Task<PassReport> Pass::Run() {
     co_await next_src();
     if (at_dst) co_await next_dst();
   }
+  // A unit cut short (halt, error) is not known whole: its marker waits.
+  finish_unit(src_ok && !halted && !s);
   // The planner may stop early (halt, error): a page fetch may still run.
   co_await src.Drain();
   co_await dst.Drain();

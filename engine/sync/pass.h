@@ -84,7 +84,18 @@ struct PassSettings {
   KeyLocks* key_locks = nullptr;
   // Time for grace periods and approvals; null = SystemClock().
   const Clock* clock = nullptr;
+  // layout velero: a unit's marker goes only once no file of the unit is
+  // new or changed for this long (and the unit is whole: unit_gate.h).
+  std::chrono::milliseconds settle{60'000};
 };
+
+// A Velero unit whose marker a pass held back (unit_gate.h).
+struct HeldUnit {
+  std::string reason;
+  std::int64_t recheck_at_ms = 0;  // wall clock: when looking again can release it
+};
+// At most this many held units are itemised in one report (all are counted).
+inline constexpr std::size_t kMaxHeldUnitsReported = 10000;
 
 // Called as objects are planned and verified (lag accounting and metrics).
 // Calls come from any I/O thread; implementations synchronise.
@@ -124,6 +135,8 @@ struct PassReport {
   std::uint64_t failed = 0;
   std::uint64_t vanished = 0;       // gone from the source before we copied
   std::uint64_t held_back = 0;      // later phases held because a unit failed
+  std::uint64_t markers_held = 0;   // Velero markers held: unit not whole or settling
+  std::map<std::string, HeldUnit> held_units;  // by unit, at most kMaxHeldUnitsReported
   std::uint64_t extra = 0;          // at the destination, not at the source
   std::uint64_t deleted = 0;
   std::uint64_t deletes_waiting = 0;  // within the grace period
@@ -135,7 +148,7 @@ struct PassReport {
   std::vector<std::string> errors;    // first few, for the summary
 
   // Every source object is verified at the destination (and, with policy
-  // mirror-now, nothing extra remains).
+  // mirror-now, nothing extra remains). A held marker is not verified there.
   bool Matches(DeletePolicy policy) const;
   std::string Summary() const;
 };
@@ -158,6 +171,8 @@ class Pass {
 
  private:
   io::Task<void> RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item);
+  // layout velero: may this unit marker go now? (pass_marker.cc)
+  io::Task<bool> MarkerMayGo(std::shared_ptr<PassShared> shared, const PassItem& item);
   // deletes.cc. `pass_started_ms`: wall clock at the start of this pass.
   io::Task<void> RunDeletes(std::vector<std::string> candidates, PassReport& report,
                             std::int64_t pass_started_ms);

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/sync/pass.h"
+#include "engine/sync/unit_gate.h"
 #include "engine/sync/unit_tracker.h"
 
 namespace ferry::engine {
@@ -20,6 +21,12 @@ struct PassItem {
   storage::ObjectSummary src;
   std::optional<ObjectState> state;
   bool holds_gate = false;
+  // layout velero: this is a unit's marker, copied only when the unit is
+  // whole (unit_gate.h). `facts` is filled before the unit is sealed, so
+  // before the tracker can start the item.
+  bool gated = false;
+  std::string unit;
+  UnitFacts facts;  // GUARDED_BY(PassShared::mu)
 };
 
 // Shared by the planner and every spawned item; kept alive by the items.

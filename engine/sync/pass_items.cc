@@ -11,6 +11,8 @@ constexpr auto kFarDeadline = std::chrono::hours(24 * 365);
 }  // namespace
 
 io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item) {
+  // A held marker stays pending (not failed): the unit is not whole yet.
+  if (item->gated && !co_await MarkerMayGo(shared, *item)) co_return;
   if (!item->holds_gate) {
     Status admitted =
         co_await in_flight_.Acquire(1, std::chrono::steady_clock::now() + kFarDeadline);

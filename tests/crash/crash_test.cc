@@ -66,7 +66,8 @@ class CrashLoopTest : public ReliabilityTest {
       PutSource(unit + name + f, integration::RandomBytes(4096 + rng() % 8192, rng()));
     }
     PutSource(unit + "velero-backup.json",
-              R"({"kind":"Backup","metadata":{"name":")" + name + R"("}})");
+              R"({"kind":"Backup","metadata":{"name":")" + name +
+                  R"("},"status":{"phase":"Completed"}})");
     char key[64];
     std::snprintf(key, sizeof key, "kopia/app/p%016llx%016x", static_cast<unsigned long long>(rng()), n);
     PutSource(key, integration::RandomBytes(64 * kKiB + rng() % 1024, rng()));

@@ -257,6 +257,7 @@ TEST_F(SoakTest, LagRssAndFdsStayFlatUnderSteadyLoad) {
       << "    source: {endpoint: src, bucket: src-bucket}\n"
       << "    destinations: [{endpoint: dst, bucket: dst-bucket}]\n"
       << "    layout: velero\n"
+      << "    settle: 2s\n"
       << "    target_lag: 15m\n"
       << "transfer:\n"
       << "  part_size: 5MiB\n"

@@ -342,3 +342,65 @@ TEST(ConfigErrors, ShardAndListen) {
 
 }  // namespace
 }  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+using test_util::Errors;
+using test_util::OnlyError;
+using test_util::Routes;
+
+TEST(ConfigErrors, SettleIsForVeleroRoutesAndBounded) {
+  EXPECT_EQ(OnlyError(Routes(R"(  - name: r
+    source: {endpoint: primary, bucket: aaa}
+    destinations: [{endpoint: dr, bucket: bbb}]
+    settle: 30s
+)")),
+            "/etc/ferry/ferry.yaml:12:13: routes[0].settle: settle applies to layout velero only "
+            "(it delays a backup's marker)");
+  EXPECT_EQ(OnlyError(Routes(R"(  - name: r
+    source: {endpoint: primary, bucket: aaa}
+    destinations: [{endpoint: dr, bucket: bbb}]
+    layout: velero
+    settle: 25h
+)")),
+            "/etc/ferry/ferry.yaml:13:13: routes[0].settle: must be at most 24h, got 25h");
+  EXPECT_EQ(OnlyError(Routes(R"(  - name: r
+    source: {endpoint: primary, bucket: aaa}
+    destinations: [{endpoint: dr, bucket: bbb}]
+    layout: velero
+    settle: soon
+)")),
+            "/etc/ferry/ferry.yaml:13:13: routes[0].settle: bad duration \"soon\" (use a number "
+            "with a unit: ms, s, m, h; e.g. \"250ms\", \"90s\", \"1h30m\")");
+}
+
+TEST(ConfigErrors, SettleDefaultsToAMinuteAndParses) {
+  std::string text = Routes(R"(  - name: a
+    source: {endpoint: primary, bucket: aaa}
+    destinations: [{endpoint: dr, bucket: bbb}]
+    layout: velero
+  - name: b
+    source: {endpoint: primary, bucket: ccc}
+    destinations: [{endpoint: dr, bucket: ddd}]
+    layout: velero
+    settle: 1500ms
+  - name: c
+    source: {endpoint: primary, bucket: eee}
+    destinations: [{endpoint: dr, bucket: fff}]
+    layout: velero
+    settle: 0s
+)");
+  Result<Config> c = ParseConfig(text, "ferry.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->routes[0].settle, std::chrono::seconds(60));
+  EXPECT_EQ(c->routes[1].settle, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c->routes[2].settle, std::chrono::milliseconds(0));
+  // The effective configuration carries it and parses back the same.
+  Result<Config> again = ParseConfig(Redacted(*c), "redacted.yaml");
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->routes[1].settle, std::chrono::milliseconds(1500));
+}
+
+}  // namespace
+}  // namespace ferry::config

@@ -121,6 +121,8 @@ TEST_F(FaultsTest, ResetsTruncationsThrottlesAndFlipsEndInAnIdenticalReplica) {
       ++gets;
       ++puts;
     }
+    // The marker gate reads each Velero marker once before it is copied.
+    if (k.starts_with("backups/") && k.ends_with("/velero-backup.json")) ++gets;
   }
   EXPECT_EQ(src_.Requests("GetObject"), gets + src_total);
   EXPECT_EQ(dst_.Requests("UploadPart"), parts + parts_total);

@@ -214,6 +214,7 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
     << "    layout: " << o.layout << "\n"
     << "    target_lag: " << o.target_lag << "\n"
     << "    verify: " << o.verify << "\n"
+    << (o.layout == "velero" ? "    settle: " + o.settle + "\n" : std::string())
     << "    delete: {policy: " << o.delete_policy << ", grace: " << o.grace
     << ", max_fraction: " << o.max_fraction << "}\n"
     << "transfer:\n"

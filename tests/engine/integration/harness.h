@@ -90,6 +90,9 @@ struct ConfigOptions {
   std::string reconcile_every = "5m";
   std::string target_lag = "15m";
   std::string verify = "auto";  // the route's verify mode
+  // layout velero: the marker's settle period. Most suites write a whole
+  // unit before the pass runs, so none; velero_writer_test sets its own.
+  std::string settle = "0s";
   // Appended to both endpoints' capabilities, e.g. ", checksum_crc32c: true".
   std::string capabilities_extra;
   // false: the capabilities ferryd would probe at start-up are set in the

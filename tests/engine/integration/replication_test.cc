@@ -93,7 +93,8 @@ TEST_F(ReplicationTest, IdenticalContentIsServerSideCopiedAtTheDestination) {
     Written bw = PutSourceMultipart(big_copy, big.data(), kMiB);
     EXPECT_EQ(bw.etag, written_[big_src].etag);
   }
-  PutSource("backups/nightly-3/velero-backup.json", R"({"kind":"Backup"})");
+  PutSource("backups/nightly-3/velero-backup.json",
+            R"({"kind":"Backup","status":{"phase":"PartiallyFailed"}})");
 
   const std::uint64_t dseq = dst_.LastSeq();
   const std::uint64_t sseq = src_.LastSeq();

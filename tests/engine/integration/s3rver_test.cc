@@ -109,6 +109,7 @@ class S3rverDestinationTest : public IntegrationTest {
       << "    source: {endpoint: src, bucket: " << src_.bucket() << "}\n"
       << "    destinations: [{endpoint: dst, bucket: " << kS3rverBucket << "}]\n"
       << "    layout: " << layout_ << "\n"
+      << (layout_ == "velero" ? "    settle: 0s\n" : "")
       << "transfer:\n"
       << "  part_size: 5MiB\n"
       << "  multipart_threshold: 2MiB\n"

@@ -32,10 +32,13 @@ struct CustomerKey {
 };
 
 CustomerKey CustomerHeaders(const SimRequest& req, bool copy_source) {
-  const std::string prefix = copy_source ? std::string(kCopyPrefix) : std::string();
-  return {req.Header(prefix + std::string(kCustomerAlgorithm)),
-          req.Header(prefix + std::string(kCustomerKey)),
-          req.Header(prefix + std::string(kCustomerKeyMd5))};
+  // x-amz-server-side-encryption-customer-* or, for a copy source,
+  // x-amz-copy-source-server-side-encryption-customer-*.
+  auto name = [&](std::string_view n) {
+    return copy_source ? std::string(kCopyPrefix) + std::string(n.substr(6)) : std::string(n);
+  };
+  return {req.Header(name(kCustomerAlgorithm)), req.Header(name(kCustomerKey)),
+          req.Header(name(kCustomerKeyMd5))};
 }
 
 // Validates SSE-C headers as AWS does; returns the key's MD5 (base64).

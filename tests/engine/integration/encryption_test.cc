@@ -47,7 +47,9 @@ class EncryptionTest : public IntegrationTest {
       auto dm = Md5Of(*dst_backend_, key);
       EXPECT_EQ(dm, sm) << "bytes differ: " << key;
       auto w = written_.find(key);
-      if (w != written_.end()) EXPECT_EQ(dm.first, w->second.md5_hex) << key;
+      if (w != written_.end()) {
+        EXPECT_EQ(dm.first, w->second.md5_hex) << key;
+      }
     }
   }
   // Replicates a Velero data set; checks bytes, verification and that a

@@ -152,11 +152,11 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   const bool want_crc = send_crc || !src_crc.empty();
   // An encrypted (SSE-KMS, DSSE-KMS, SSE-C) object's ETags are no MD5s, at
   // the source (known from HEAD) or the destination (known from each
-  // answer; until this destination was seen to answer with MD5 ETags, every
-  // part carries our own MD5 as Content-MD5).
+  // answer). A destination is taken at its capability until it answers with
+  // an opaque ETag (a bucket with default KMS encryption): a part sent
+  // without a check of its own then restarts the object, and from then on
+  // every part to that destination carries our MD5 as Content-MD5.
   const bool src_md5 = EtagIsMd5(src.capabilities(), out.source.encryption());
-  const bool dst_known_md5 =
-      dst.capabilities().etag_is_md5 && DestinationEtags(&dst) == Learned::kMd5;
   const bool dst_md5 = dst.capabilities().etag_is_md5 && DestinationEtags(&dst) != Learned::kOpaque;
   // With the source's layout mirrored and MD5 ETags at both ends, the part
   // ETags the destination returns must combine into the source's ETag: that
@@ -166,7 +166,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   // byte copied (about 0.7 GB/s a core against 17 GB/s for XXH3), so it is
   // computed only where nothing else covers the part.
   const bool mirror_proves =
-      layout.mirrored && dst_known_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts;
+      layout.mirrored && dst_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts;
   const bool own_md5 = !mirror_proves && !send_crc;
 
   // Resume a journaled upload of this very source version, or start anew.
@@ -319,7 +319,8 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   // what the source holds. A mismatch never completes: the upload is dropped
   // and the object starts over.
   std::string mismatch;  // why the upload must not be completed
-  if (mirror_proves && expected != out.src_etag) {
+  if (layout.mirrored && parts_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts &&
+      expected != out.src_etag) {
     mismatch = "the parts' ETags at the destination give " + expected + ", the source's ETag is " +
                out.src_etag + " despite the mirrored part layout (corrupted in transit)";
   }

@@ -3,8 +3,9 @@
 // multipart objects and Velero markers arrive byte-exact, are recorded as
 // verified (verified_by sse-content-md5, or checksum where the source has a
 // CRC32C), a second pass copies nothing, and bytes damaged in transit are
-// caught (Content-MD5 at a KMS destination; the source's CRC32C for a read
-// from a KMS source).
+// caught (Content-MD5, or the opaque part answer that restarts an upload
+// sent without it, at a KMS destination; the source's CRC32C for a read from
+// a KMS source).
 #include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
 #include "tests/engine/integration/harness.h"
@@ -104,7 +105,10 @@ TEST_F(EncryptionTest, BytesDamagedOnTheWayToAKmsDestinationAreCaughtByContentMd
   o.payload_signing = "unsigned";
   ASSERT_EQ(RunOnce(o), engine::kExitMatched);
   EXPECT_EQ(dst_.Stats()["faults"].value("flip", 0), 2);
-  EXPECT_GE(dst_.Stats()["statuses"].value("400", 0), 2) << dst_.Stats().dump();
+  // The damaged PUT is refused (400 BadDigest). The damaged part went out in
+  // the first wave, before the destination had shown its opaque ETags: that
+  // answer restarts the upload, which then sends Content-MD5 with every part.
+  EXPECT_GE(dst_.Stats()["statuses"].value("400", 0), 1) << dst_.Stats().dump();
   ExpectSameBytes();
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/encryption.h"
 #include "sim/synthetic.h"
 
 namespace ferry::sim {
@@ -134,6 +135,22 @@ SimResponse HandleAdmin(Services& svc, const SimRequest& req, const std::string&
       Status st = svc.store.CreateBucket(in.at("name").get<std::string>());
       if (!st.ok()) return Error(400, st.error().code + ": " + st.error().message);
       return Json(200, {{"created", in["name"]}});
+    }
+    if (what == "bucket-encryption" && req.method == "POST") {
+      // {"bucket": "b", "sse": "aws:kms", "kms_key_id": "..."}; "sse": "" clears.
+      Sse sse;
+      sse.algorithm = in.value("sse", std::string());
+      sse.kms_key_id = in.value("kms_key_id", std::string());
+      if (!sse.algorithm.empty()) {
+        Status valid = ValidateBucketEncryption(sse);
+        if (!valid.ok()) return Error(400, valid.error().message);
+      } else if (!sse.kms_key_id.empty()) {
+        return Error(400, "kms_key_id needs sse aws:kms or aws:kms:dsse");
+      }
+      Status st = svc.store.SetBucketEncryption(in.at("bucket").get<std::string>(), sse.algorithm,
+                                                sse.kms_key_id);
+      if (!st.ok()) return Error(404, st.error().message);
+      return Json(200, {{"bucket", in["bucket"]}, {"sse", sse.algorithm}});
     }
     if (what == "keys" && req.method == "POST") {
       std::string ak = in.at("access_key").get<std::string>();

@@ -16,6 +16,9 @@
 //                                    "count":N, "size":S, "seed":X, "part_size":Z}
 //                                    → {"objects":[{"key","size","etag"}]}
 //   POST /_sim/buckets               {"name":B}: creates a bucket
+//   POST /_sim/bucket-encryption     {"bucket":B, "sse":"aws:kms"|"aws:kms:dsse"|
+//                                    "AES256"|"", "kms_key_id":K}: the bucket's
+//                                    default encryption ("" clears; encryption.h)
 //   POST /_sim/keys                  {"access_key":A, "secret_key":S}: requests
 //                                    must now be signed with this pair (the old
 //                                    one gets 403 InvalidAccessKeyId)

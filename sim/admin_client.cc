@@ -104,6 +104,13 @@ Status AdminClient::CreateBucket(std::string_view name) {
   return Post("/_sim/buckets", {{"name", name}}).status();
 }
 
+Status AdminClient::SetBucketEncryption(std::string_view bucket, std::string_view sse,
+                                        std::string_view kms_key_id) {
+  return Post("/_sim/bucket-encryption",
+              {{"bucket", bucket}, {"sse", sse}, {"kms_key_id", kms_key_id}})
+      .status();
+}
+
 Status AdminClient::ResetStats() { return Post("/_sim/reset-stats", nlohmann::json::object()).status(); }
 
 }  // namespace ferry::sim

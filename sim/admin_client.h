@@ -40,6 +40,9 @@ class AdminClient {
   // {"bucket":..., "objects":[...]} or a generator spec; returns the answer.
   Result<nlohmann::json> CreateSynthetic(const nlohmann::json& spec);
   Status CreateBucket(std::string_view name);
+  // Default encryption of `bucket` ("" clears), see /_sim/bucket-encryption.
+  Status SetBucketEncryption(std::string_view bucket, std::string_view sse,
+                             std::string_view kms_key_id = "");
   Status ResetStats();
 
  private:

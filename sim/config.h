@@ -17,6 +17,9 @@ struct SimConfig {
   std::string secret_key;
   std::vector<std::string> buckets;            // created at start
   std::vector<std::string> synthetic_buckets;  // created at start, for admin-made objects
+  // Default bucket encryption, "BUCKET=ALGORITHM" (AES256, aws:kms,
+  // aws:kms:dsse), applied at start (see encryption.h).
+  std::vector<std::string> bucket_encryption;
   std::string data_dir;                        // "" = bodies in memory
   // Bodies declared larger are hashed and dropped (GET: 501); unset = keep all.
   std::optional<std::uint64_t> keep_bodies_up_to;

@@ -2,6 +2,7 @@
 // Abort, ListParts.
 #include "protocols/base/crc32c.h"
 #include "protocols/base/digest.h"
+#include "sim/encryption.h"
 #include "sim/errors.h"
 #include "sim/ops.h"
 #include "sim/xml.h"
@@ -66,11 +67,15 @@ HandlerResult CreateMultipartUpload(OpContext& c) {
     co_return S3Error(400, "InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
   }
   if (algorithm == "CRC32C" && type.empty()) type = "COMPOSITE";  // AWS's default for CRC32C
-  FERRY_CO_ASSIGN_OR_RETURN(
-      std::string id,
-      c.svc.store.CreateUpload(c.bucket, c.key, MetadataFromRequest(c.req), algorithm, type));
+  FERRY_CO_ASSIGN_OR_RETURN(Sse sse, SseForWrite(c.svc.store, c.bucket, c.req));
+  Metadata meta = MetadataFromRequest(c.req);
+  StoreSse(sse, meta);
+  FERRY_CO_ASSIGN_OR_RETURN(std::string id,
+                            c.svc.store.CreateUpload(c.bucket, c.key, std::move(meta), algorithm,
+                                                     type));
   SimResponse r;
   r.Set("Content-Type", "application/xml");
+  AddSseHeaders(sse, r);
   if (!algorithm.empty()) {
     r.Set("x-amz-checksum-algorithm", algorithm);
     r.Set("x-amz-checksum-type", type);
@@ -88,6 +93,9 @@ HandlerResult UploadPart(OpContext& c) {
   std::string id = UploadId(c.req);
   // Fail before the body arrives when the upload is gone.
   FERRY_CO_ASSIGN_OR_RETURN(UploadRecord upload, c.svc.store.GetUpload(c.bucket, c.key, id));
+  const Sse sse = SseOf(upload.metadata);
+  // SSE-C: every part is sent with the upload's key.
+  FERRY_CO_RETURN_IF_ERROR(CheckCustomerKey(c.req, sse, /*copy_source=*/false));
   if (c.req.Header("x-amz-checksum-crc32c") && upload.checksum_algorithm != "CRC32C") {
     co_return S3Error(400, "InvalidRequest",
                       "Checksum Type mismatch occurred, expected checksum Type: " +
@@ -102,7 +110,7 @@ HandlerResult UploadPart(OpContext& c) {
   FERRY_CO_ASSIGN_OR_RETURN(ReceivedBody body, co_await ReceiveBody(c, c.flip_upload));
   PartRecord part;
   part.number = number;
-  part.etag = digest::ToHex(body.md5_raw);
+  part.etag = EtagFor(sse, body.md5_raw);
   part.size = body.size;
   part.last_modified = Clock::now();
   part.body = body.blob;
@@ -111,6 +119,7 @@ HandlerResult UploadPart(OpContext& c) {
   SimResponse r;
   r.Set("ETag", Quote(part.etag));
   if (!part.checksum_crc32c.empty()) r.Set("x-amz-checksum-crc32c", part.checksum_crc32c);
+  AddSseHeaders(sse, r);
   co_return r;
 }
 
@@ -120,6 +129,9 @@ HandlerResult UploadPartCopy(OpContext& c) {
   FERRY_CO_ASSIGN_OR_RETURN(UploadRecord upload, c.svc.store.GetUpload(c.bucket, c.key, id));
   FERRY_CO_ASSIGN_OR_RETURN(CopySource src, ParseCopySource(c.req));
   FERRY_CO_ASSIGN_OR_RETURN(ObjectRecord obj, c.svc.store.GetObject(src.bucket, src.key));
+  FERRY_CO_RETURN_IF_ERROR(CheckCustomerKey(c.req, SseOf(obj.metadata), /*copy_source=*/true));
+  const Sse sse = SseOf(upload.metadata);
+  FERRY_CO_RETURN_IF_ERROR(CheckCustomerKey(c.req, sse, /*copy_source=*/false));
   FERRY_CO_RETURN_IF_ERROR(CheckCopyConditions(c.req, obj));
   std::uint64_t offset = 0, length = obj.size;
   if (const std::string* range = c.req.Header("x-amz-copy-source-range")) {
@@ -141,7 +153,9 @@ HandlerResult UploadPartCopy(OpContext& c) {
   if (!md5.ok()) co_return InternalError(md5.status().error().message);
   PartRecord part;
   part.number = number;
-  part.etag = *md5;
+  std::string md5_raw;
+  if (!digest::FromHex(*md5, &md5_raw)) co_return InternalError("bad MD5 of a copied range");
+  part.etag = EtagFor(sse, md5_raw);
   part.size = length;
   part.last_modified = Clock::now();
   part.body = MakeSliceBlob(obj.body, offset, length);
@@ -154,6 +168,7 @@ HandlerResult UploadPartCopy(OpContext& c) {
   FERRY_CO_RETURN_IF_ERROR(c.svc.store.PutPart(c.bucket, c.key, id, part));
   SimResponse r;
   r.Set("Content-Type", "application/xml");
+  AddSseHeaders(sse, r);
   XmlWriter x("CopyPartResult");
   x.Element("LastModified", Iso8601(part.last_modified)).Element("ETag", Quote(part.etag));
   if (!part.checksum_crc32c.empty()) x.Element("ChecksumCRC32C", part.checksum_crc32c);
@@ -174,6 +189,7 @@ HandlerResult CompleteMultipartUpload(OpContext& c) {
                  obj.last_modified});
   SimResponse r;
   r.Set("Content-Type", "application/xml");
+  AddSseHeaders(SseOf(obj.metadata), r);
   XmlWriter x("CompleteMultipartUploadResult");
   x.Element("Location", "/" + c.bucket + "/" + c.key)
       .Element("Bucket", c.bucket)

@@ -1,5 +1,6 @@
 // Object handlers: HeadObject, GetObject, PutObject, CopyObject, DeleteObject.
 #include "protocols/base/digest.h"
+#include "sim/encryption.h"
 #include "sim/errors.h"
 #include "sim/ops.h"
 #include "sim/xml.h"
@@ -57,6 +58,7 @@ Result<std::optional<Span>> ParseRange(std::string_view h, std::uint64_t size) {
 // GET and HEAD share everything but the body.
 Result<SimResponse> ObjectResponse(OpContext& c) {
   FERRY_ASSIGN_OR_RETURN(ObjectRecord obj, c.svc.store.GetObject(c.bucket, c.key));
+  FERRY_RETURN_IF_ERROR(CheckCustomerKey(c.req, SseOf(obj.metadata), /*copy_source=*/false));
   SimResponse r;
   if (const std::string* m = c.req.Header("if-match")) {
     if (!ConditionalEtagMatches(*m, obj.etag)) {
@@ -153,14 +155,16 @@ HandlerResult PutObject(OpContext& c) {
                    "At least one of the pre-conditions you specified did not hold");
   };
   if (if_none && *if_none == "*" && exists()) co_return precondition();
+  FERRY_CO_ASSIGN_OR_RETURN(Sse sse, SseForWrite(c.svc.store, c.bucket, c.req));
   FERRY_CO_ASSIGN_OR_RETURN(ReceivedBody body, co_await ReceiveBody(c, c.flip_upload));
   if (if_none && *if_none == "*" && exists()) co_return precondition();
   ObjectRecord rec;
   rec.key = c.key;
   rec.size = body.size;
-  rec.etag = digest::ToHex(body.md5_raw);
+  rec.etag = EtagFor(sse, body.md5_raw);
   rec.last_modified = Clock::now();
   rec.metadata = MetadataFromRequest(c.req);
+  StoreSse(sse, rec.metadata);
   rec.body = body.blob;
   if (!body.checksum_crc32c.empty()) {
     rec.checksum_crc32c = body.checksum_crc32c;
@@ -174,9 +178,7 @@ HandlerResult PutObject(OpContext& c) {
     r.Set("x-amz-checksum-crc32c", rec.checksum_crc32c);
     r.Set("x-amz-checksum-type", rec.checksum_type);
   }
-  for (const auto& [n, v] : rec.metadata) {
-    if (n.starts_with("x-amz-server-side-encryption")) r.Set(n, v);
-  }
+  AddSseHeaders(sse, r);
   co_return r;
 }
 
@@ -184,7 +186,11 @@ HandlerResult CopyObject(OpContext& c) {
   FERRY_CO_ASSIGN_OR_RETURN(CopySource src, ParseCopySource(c.req));
   FERRY_CO_RETURN_IF_ERROR(c.svc.store.CheckBucket(c.bucket));
   FERRY_CO_ASSIGN_OR_RETURN(ObjectRecord obj, c.svc.store.GetObject(src.bucket, src.key));
+  FERRY_CO_RETURN_IF_ERROR(CheckCustomerKey(c.req, SseOf(obj.metadata), /*copy_source=*/true));
   FERRY_CO_RETURN_IF_ERROR(CheckCopyConditions(c.req, obj));
+  // A copy is encrypted as its request or the target bucket says, never
+  // as its source was.
+  FERRY_CO_ASSIGN_OR_RETURN(Sse sse, SseForWrite(c.svc.store, c.bucket, c.req));
   if (obj.size > kMaxCopySize) {
     co_return S3Error(400, "InvalidRequest",
                       "The specified copy source is larger than the maximum allowable size for "
@@ -192,7 +198,8 @@ HandlerResult CopyObject(OpContext& c) {
   }
   bool replace = c.req.HeaderOr("x-amz-metadata-directive") == "REPLACE";
   bool changes = replace || c.req.Header("x-amz-storage-class") ||
-                 c.req.Header("x-amz-server-side-encryption");
+                 c.req.Header("x-amz-server-side-encryption") ||
+                 c.req.Header("x-amz-server-side-encryption-customer-algorithm");
   if (src.bucket == c.bucket && src.key == c.key && !changes) {
     co_return S3Error(400, "InvalidRequest",
                       "This copy request is illegal because it is trying to copy an object to "
@@ -215,21 +222,28 @@ HandlerResult CopyObject(OpContext& c) {
       }
     }
   }
-  // A copy is a single-part object: its ETag is the MD5 of the bytes.
+  StoreSse(sse, rec.metadata);
+  // A copy is a single-part object: its ETag is the MD5 of the bytes (or
+  // opaque, when encrypted so).
   if (obj.part_sizes.empty()) {
-    rec.etag = obj.etag;
     rec.checksum_crc32c = obj.checksum_crc32c;  // the bytes are the same
     rec.checksum_type = obj.checksum_type;
+  }
+  if (obj.part_sizes.empty() && SseOf(obj.metadata).EtagIsMd5() && sse.EtagIsMd5()) {
+    rec.etag = obj.etag;
   } else {
     if (!obj.body->kept()) co_return BodyNotKept(obj.size);
     auto md5 = Md5HexOfBlob(*obj.body, 0, obj.size);
     if (!md5.ok()) co_return InternalError(md5.status().error().message);
-    rec.etag = *md5;
+    std::string raw;
+    if (!digest::FromHex(*md5, &raw)) co_return InternalError("bad MD5 of a copied object");
+    rec.etag = EtagFor(sse, raw);
   }
   FERRY_CO_RETURN_IF_ERROR(c.svc.store.PutObject(c.bucket, rec));
   c.svc.Publish({"ObjectCreated:Copy", c.bucket, c.key, rec.size, rec.etag, rec.last_modified});
   SimResponse r;
   r.Set("Content-Type", "application/xml");
+  AddSseHeaders(sse, r);
   r.body = XmlWriter("CopyObjectResult")
                .Element("LastModified", Iso8601(rec.last_modified))
                .Element("ETag", Quote(rec.etag))

@@ -1,5 +1,7 @@
 #include "sim/server.h"
 
+#include "sim/encryption.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -93,6 +95,18 @@ Status Server::Start() {
     if (!svc.store.BucketExists(b)) {
       FERRY_RETURN_IF_ERROR(svc.store.CreateBucket(b).Annotate("--synthetic-bucket " + b));
     }
+  }
+  for (const auto& spec : c.bucket_encryption) {
+    const auto eq = spec.find('=');
+    Sse sse;
+    if (eq != std::string::npos) sse.algorithm = spec.substr(eq + 1);
+    if (eq == std::string::npos || eq == 0 || !ValidateBucketEncryption(sse).ok()) {
+      return bad("--bucket-encryption " + spec +
+                 ": expected BUCKET=ALGORITHM with AES256, aws:kms or aws:kms:dsse");
+    }
+    const std::string bucket = spec.substr(0, eq);
+    FERRY_RETURN_IF_ERROR(svc.store.SetBucketEncryption(bucket, sse.algorithm, "")
+                              .Annotate("--bucket-encryption " + spec));
   }
   for (const auto& spec : c.faults) {
     auto rule = ParseFaultSpec(spec);

@@ -63,7 +63,8 @@ Status Store::CreateBucket(const std::string& name) {
                    "already own it.");
   }
   Bucket b;
-  b.info = {name, Clock::now()};
+  b.info.name = name;
+  b.info.created = Clock::now();
   buckets_.emplace(name, std::move(b));
   return Status::Ok();
 }
@@ -95,6 +96,23 @@ std::vector<BucketRecord> Store::ListBuckets() const {
   std::vector<BucketRecord> out;
   for (const auto& [name, b] : buckets_) out.push_back(b.info);
   return out;
+}
+
+Result<BucketRecord> Store::GetBucket(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  const Bucket* b = FindLocked(name);
+  if (!b) return NoSuchBucket();
+  return b->info;
+}
+
+Status Store::SetBucketEncryption(const std::string& name, std::string algorithm,
+                                  std::string kms_key_id) {
+  std::lock_guard lock(mu_);
+  Bucket* b = FindLocked(name);
+  if (!b) return NoSuchBucket();
+  b->info.default_sse = std::move(algorithm);
+  b->info.default_kms_key_id = std::move(kms_key_id);
+  return Status::Ok();
 }
 
 Status Store::PutObject(const std::string& bucket, ObjectRecord record) {

@@ -66,6 +66,10 @@ struct UploadRecord {
 struct BucketRecord {
   std::string name;
   Clock::time_point created{};
+  // Default encryption of objects written without their own (see
+  // encryption.h): "" (none), "AES256", "aws:kms" or "aws:kms:dsse".
+  std::string default_sse{};
+  std::string default_kms_key_id{};
 };
 
 struct ListQuery {
@@ -106,6 +110,11 @@ class Store {
   bool BucketExists(const std::string& name) const;
   Status CheckBucket(const std::string& name) const;  // NoSuchBucket
   std::vector<BucketRecord> ListBuckets() const;
+  Result<BucketRecord> GetBucket(const std::string& name) const;  // NoSuchBucket
+  // Sets (algorithm "" clears) the bucket's default encryption; the caller
+  // validated the values.
+  Status SetBucketEncryption(const std::string& name, std::string algorithm,
+                             std::string kms_key_id);
 
   // Replaces any object at (bucket, record.key).
   Status PutObject(const std::string& bucket, ObjectRecord record);

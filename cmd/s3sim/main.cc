@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   app.add_option("--bucket", cfg.buckets, "Bucket to create at start (repeatable)");
   app.add_option("--synthetic-bucket", cfg.synthetic_buckets,
                  "Bucket for synthetic objects made through POST /_sim/synthetic (repeatable)");
+  app.add_option("--bucket-encryption", cfg.bucket_encryption,
+                 "Default encryption of a bucket, BUCKET=ALGORITHM (AES256, aws:kms, "
+                 "aws:kms:dsse; repeatable)");
   app.add_option("--data-dir", cfg.data_dir, "Keep object bodies in files here instead of RAM");
   std::uint64_t keep_up_to = 0;
   auto* keep = app.add_option("--keep-bodies-up-to", keep_up_to,

@@ -183,6 +183,26 @@ Result<std::shared_ptr<Generation>> Daemon::Impl::BuildGeneration(config::Config
                              "capabilities.checksum_crc32c: true on endpoint " + lacking->name);
       }
     }
+    rt.settings.require_etag = t.route->verify == config::VerifyMode::kEtag;
+    if (rt.settings.require_etag) {
+      // Equal ETags prove equal bytes only where both ends' ETags are MD5s,
+      // and a multipart source's layout can be mirrored only where HEAD
+      // ?partNumber=1 reveals it.
+      const auto& sc = src.backend->capabilities();
+      const auto& dc = dst.backend->capabilities();
+      std::string lacking = !sc.etag_is_md5        ? "etag_is_md5: true on endpoint " +
+                                                         t.source_endpoint->name
+                            : !dc.etag_is_md5      ? "etag_is_md5: true on endpoint " +
+                                                         t.destination_endpoint->name
+                            : !sc.head_part_number ? "head_part_number: true on endpoint " +
+                                                         t.source_endpoint->name
+                                                   : std::string();
+      if (!lacking.empty()) {
+        return Status::Error(ErrorClass::kInvalidArgument,
+                             "route " + t.route->name + ": verify: etag needs capabilities." +
+                                 lacking);
+      }
+    }
     rt.source = {src.backend, src.pacer, t.source->prefix};
     rt.dest.id = t.id;
     rt.dest.backend = dst.backend;

@@ -1,5 +1,7 @@
 #include "engine/daemon/manifest_state.h"
 
+#include "engine/transfer/object_copier.h"
+
 namespace ferry::engine {
 namespace {
 
@@ -11,6 +13,7 @@ manifest::VerifiedBy ToManifest(const std::string& v) {
   if (v == "part-md5" || v == "content-hash") return manifest::VerifiedBy::kContentHash;
   if (v == "server-copy") return manifest::VerifiedBy::kServerCopy;
   if (v == "read-back") return manifest::VerifiedBy::kReadBack;
+  if (v == "sse-content-md5") return manifest::VerifiedBy::kSseContentMd5;
   if (v == "manifest") return manifest::VerifiedBy::kContentHash;
   return manifest::VerifiedBy::kNone;
 }
@@ -21,6 +24,7 @@ std::string FromManifest(manifest::VerifiedBy v) {
     case manifest::VerifiedBy::kChecksum: return "checksum";
     case manifest::VerifiedBy::kServerCopy: return "server-copy";
     case manifest::VerifiedBy::kReadBack: return "read-back";
+    case manifest::VerifiedBy::kSseContentMd5: return "sse-content-md5";
     // Part MD5s + XXH3 at copy time, or unchanged since such a copy.
     case manifest::VerifiedBy::kContentHash: return "content-hash";
     case manifest::VerifiedBy::kNone: return "";
@@ -109,8 +113,14 @@ class ManifestState final : public RouteState {
     return m_.PutObject(scope_, rel_key, ToRecord(state));
   }
   Status Erase(const std::string& rel_key) override { return m_.DeleteObject(scope_, rel_key); }
-  Status AddContent(const std::string& content_id, const std::string& dst_key) override {
-    return m_.AddContent(content_id, scope_.dest, dst_key);
+  Status AddContent(const std::string& content_id, const std::string& dst_key,
+                    const std::string& dst_etag) override {
+    return m_.AddContent(content_id, scope_.dest, dst_key, manifest::kNoSync, dst_etag);
+  }
+  Status DropContent(const std::string& rel_key) override {
+    FERRY_ASSIGN_OR_RETURN(std::optional<ObjectRecord> r, m_.GetObject(scope_, rel_key));
+    if (!r || r->size == 0 || r->source_etag.empty()) return Status::Ok();
+    return m_.RemoveContent(ContentId(r->source_etag, r->size), scope_.dest, prefix_ + rel_key);
   }
   Status Scan(const std::function<bool(const std::string&, const ObjectState&)>& fn) override {
     return m_.ForEachObject(scope_, [&](std::string_view key, const ObjectRecord& r) {
@@ -157,10 +167,30 @@ class ManifestState final : public RouteState {
   Status EndUpload(const std::string& dst_key) override {
     return m_.RemoveUpload(scope_, dst_key, manifest::kSync);
   }
-  std::vector<std::string> FindContent(const std::string& content_id) override {
-    auto r = m_.FindContent(content_id, scope_.dest);
+  std::vector<ContentEntry> FindContent(const std::string& content_id) override {
+    auto r = m_.FindContentEtags(content_id, scope_.dest);
     if (!r.ok()) return {};
-    return std::move(*r);
+    std::vector<ContentEntry> out;
+    for (manifest::Manifest::ContentHit& h : *r) {
+      if (h.dest_etag.empty()) continue;  // written by an older build: no ETag to hold it to
+      if (h.key.compare(0, prefix_.size(), prefix_) == 0) {
+        // One of this route's objects: its record must still say that this
+        // content, written with this ETag, is what the object holds. An
+        // object ferry overwrote since (another source version, or one being
+        // copied now) no longer qualifies: the entry goes.
+        auto rec = m_.GetObject(scope_, std::string_view(h.key).substr(prefix_.size()));
+        if (!rec.ok()) continue;
+        const bool holds = *rec && (*rec)->state == manifest::ObjectState::kReplicated &&
+                           ContentId((*rec)->source_etag, (*rec)->size) == content_id &&
+                           (*rec)->dest_etag == h.dest_etag;
+        if (!holds) {
+          (void)m_.RemoveContent(content_id, scope_.dest, h.key);
+          continue;
+        }
+      }
+      out.push_back({std::move(h.key), std::move(h.dest_etag)});
+    }
+    return out;
   }
   bool KnownReplica(const std::string& dst_key, const std::string& src_etag,
                     const std::string& dst_etag) override {

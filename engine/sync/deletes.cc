@@ -290,6 +290,11 @@ io::Task<void> Pass::RunDeletes(std::vector<std::string> candidates, PassReport&
           continue;
         }
         if (IsVeleroMarker(*key)) markers[p->unit] = MarkerAtReplica::kDeletedThisPass;
+        // Dedup must never copy from an object that is gone.
+        Status dropped = state.DropContent(*key);
+        if (!dropped.ok() && report.errors.size() < kMaxReportedErrors) {
+          report.errors.push_back(dropped.Annotate("forgetting a deleted object's content").ToString());
+        }
         Status erased = state.Erase(*key);
         if (!erased.ok() && report.errors.size() < kMaxReportedErrors) {
           report.errors.push_back(erased.Annotate("forgetting a deleted object").ToString());

@@ -71,6 +71,7 @@ struct PassSettings {
   RetryPolicy retry;
   bool read_back = false;  // verify every copy by re-reading the replica
   bool require_checksum = false;  // verify: checksum (see CopyRequest)
+  bool require_etag = false;      // verify: etag (see CopyRequest)
   std::size_t max_delete_candidates = 1'000'000;
   // A targeted pass: only keys under this route-relative prefix (e.g. one
   // Velero unit "backups/b1/"). It copies but never deletes nor aborts

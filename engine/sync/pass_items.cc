@@ -53,6 +53,7 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
   req.journal = dest_.state;
   req.read_back = settings_.read_back;
   req.require_checksum = settings_.require_checksum;
+  req.require_etag = settings_.require_etag;
   Result<CopyOutcome> r = co_await copier_.Copy(req);
   in_flight_.Release(1);
 
@@ -73,7 +74,7 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
     st.last_error.clear();
     Status put = dest_.state->Put(item->rel_key, st);
     if (put.ok() && out.size > 0) {
-      put = dest_.state->AddContent(ContentId(out.src_etag, out.size), req.dst_key);
+      put = dest_.state->AddContent(ContentId(out.src_etag, out.size), req.dst_key, out.dst_etag);
     }
     std::lock_guard lock(shared->mu);
     if (!put.ok()) {

@@ -42,8 +42,15 @@ class RouteState : public TransferJournal {
   virtual Result<std::optional<ObjectState>> Get(const std::string& rel_key) = 0;
   virtual Status Put(const std::string& rel_key, const ObjectState& state) = 0;
   virtual Status Erase(const std::string& rel_key) = 0;
-  // Records that `rel_key` at this destination holds content `content_id`.
-  virtual Status AddContent(const std::string& content_id, const std::string& dst_key) = 0;
+  // Records that `dst_key` at this destination holds content `content_id`,
+  // written with ETag `dst_etag` (replacing an earlier entry of that key).
+  virtual Status AddContent(const std::string& content_id, const std::string& dst_key,
+                            const std::string& dst_etag) = 0;
+  // Forgets the content entry of the content `rel_key`'s record names: its
+  // destination object was deleted. OK when there is none. (An object
+  // overwritten by a later copy needs no call: FindContent drops an entry
+  // whose key's record no longer names that content and ETag.)
+  virtual Status DropContent(const std::string& rel_key) = 0;
   // Visits every record in key order until `fn` returns false.
   virtual Status Scan(const std::function<bool(const std::string&, const ObjectState&)>& fn) = 0;
   // Visits every journaled (open) multipart upload of this destination, by

@@ -29,6 +29,15 @@ struct JournalUpload {
   std::map<int, JournalPart> parts;  // finished parts
 };
 
+// A destination object known to hold some content: its key and the ETag it
+// had when ferry wrote that content there. A dedup copy from it is
+// conditional on that ETag (x-amz-copy-source-if-match), so an object
+// overwritten since can never be copied in its place.
+struct ContentEntry {
+  std::string dst_key;
+  std::string dst_etag;
+};
+
 class TransferJournal {
  public:
   virtual ~TransferJournal() = default;
@@ -40,9 +49,10 @@ class TransferJournal {
                             int part_number, const JournalPart& part) = 0;
   virtual Status EndUpload(const std::string& dst_key) = 0;
 
-  // Dedup: destination keys known to hold content identified by `content_id`
-  // (source ETag + size).
-  virtual std::vector<std::string> FindContent(const std::string& content_id) = 0;
+  // Dedup: destination objects known to hold content identified by
+  // `content_id` (source ETag + size), each with the ETag it was written
+  // with. Entries without an ETag (older manifests) are not returned.
+  virtual std::vector<ContentEntry> FindContent(const std::string& content_id) = 0;
 
   // True when this destination object (dst_etag) was earlier verified as a
   // replica of source content with `src_etag` (ETags differ when part

@@ -46,6 +46,7 @@ std::string_view VerifiedByName(VerifiedBy v) {
     case VerifiedBy::kServerCopy: return "server-copy";
     case VerifiedBy::kReadBack: return "read-back";
     case VerifiedBy::kManifest: return "manifest";
+    case VerifiedBy::kSseContentMd5: return "sse-content-md5";
   }
   return "unknown";
 }
@@ -55,7 +56,24 @@ storage::Metadata CarriedMetadata(const storage::ObjectInfo& src) {
   m.storage_class.clear();
   m.sse.clear();
   m.sse_kms_key_id.clear();
+  m.sse_customer_algorithm.clear();
   return m;
+}
+
+bool EtagIsMd5(const storage::Capabilities& caps, s3::Encryption e) {
+  return caps.etag_is_md5 && s3::EtagMayBeMd5(e);
+}
+
+ObjectCopier::Learned ObjectCopier::DestinationEtags(const storage::Backend* dst) {
+  std::lock_guard lock(learned_mu_);
+  auto it = learned_md5_.find(dst);
+  if (it == learned_md5_.end()) return Learned::kUnknown;
+  return it->second ? Learned::kMd5 : Learned::kOpaque;
+}
+
+void ObjectCopier::LearnDestinationEtags(const storage::Backend* dst, bool md5) {
+  std::lock_guard lock(learned_mu_);
+  learned_md5_[dst] = md5;
 }
 
 std::string ContentId(const std::string& etag, std::uint64_t size) {
@@ -95,6 +113,15 @@ io::Task<Result<CopyOutcome>> ObjectCopier::FinishVerify(const CopyRequest& req,
   if (settings_.read_back || req.read_back) {
     FERRY_CO_RETURN_IF_ERROR(co_await ReadBack(req, out));
     out.verified_by = VerifiedBy::kReadBack;
+  } else if (req.require_etag && out.verified_by != VerifiedBy::kEtagMirror) {
+    ErrorInfo e;
+    e.error_class = ErrorClass::kInvalidArgument;
+    e.message = "verify: etag, but the replica's ETag " + out.dst_etag +
+                " does not equal the source's " + out.src_etag + " (verified only as " +
+                std::string(VerifiedByName(out.verified_by)) +
+                "; an encrypted object or a part layout that could not be mirrored)";
+    e.key = req.src_key;
+    co_return Status(std::move(e));
   } else if (req.require_checksum && out.verified_by != VerifiedBy::kEtagMirror &&
              out.verified_by != VerifiedBy::kChecksum &&
              out.verified_by != VerifiedBy::kServerCopy) {
@@ -138,7 +165,10 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
                                      [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
   if (!dst_head.ok() && !dst_head.status().Is(ErrorClass::kNotFound)) co_return dst_head.status();
   if (dst_head.ok() && dst_head->size == out.size) {
-    bool same = dst_head->etag == out.src_etag;
+    // Equal ETags mean equal bytes only where both are MD5s: never for an
+    // encrypted (SSE-KMS, DSSE-KMS, SSE-C) object at either end.
+    bool same = dst_head->etag == out.src_etag && s3::EtagMayBeMd5(out.source.encryption()) &&
+                s3::EtagMayBeMd5(dst_head->encryption());
     bool known = !same && req.journal != nullptr &&
                  req.journal->KnownReplica(req.dst_key, out.src_etag, dst_head->etag);
     if (same || known) {
@@ -161,21 +191,33 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
     from.bucket = src.bucket();
     from.key = req.src_key;
     from.if_match = out.src_etag;
-    if (!fits_one_copy) co_return co_await PartCopy(req, out, from, CopyAction::kServerCopy);
+    // verify: etag: a multipart source keeps its ETag only when copied in
+    // its own part layout (CopyObject would give it a single-part ETag).
+    const bool keep_layout = req.require_etag && EtagParts(out.src_etag) > 0 && dcaps.multipart;
+    if (!fits_one_copy || keep_layout) {
+      co_return co_await PartCopy(req, out, from, CopyAction::kServerCopy);
+    }
     co_return co_await ServerCopy(req, out, from, CopyAction::kServerCopy);
   }
 
-  // kDedupCopy: identical content already at this destination.
+  // kDedupCopy: identical content already at this destination. Each entry
+  // names the ETag its object had when ferry wrote the content there; the
+  // copy is conditional on it (If-Match on the HEAD, then
+  // x-amz-copy-source-if-match), so an object overwritten since is never
+  // copied in its place (412: the next entry, or a normal copy).
   if (req.journal != nullptr && dcaps.server_side_copy && (fits_one_copy || dcaps.multipart) &&
-      out.size > 0) {
-    for (const std::string& other : req.journal->FindContent(ContentId(out.src_etag, out.size))) {
-      if (other == req.dst_key) continue;
+      out.size > 0 && !req.require_etag) {
+    for (const ContentEntry& entry :
+         req.journal->FindContent(ContentId(out.src_etag, out.size))) {
+      if (entry.dst_key == req.dst_key) continue;
+      storage::HeadOptions if_same;
+      if_same.if_match = entry.dst_etag;
       auto h = co_await WithRetry(settings_.retry, *req.dst.pacer,
-                                  [&]() { return dst.Head(other, storage::HeadOptions()); });
-      if (!h.ok() || h->size != out.size) continue;
+                                  [&]() { return dst.Head(entry.dst_key, if_same); });
+      if (!h.ok() || h->size != out.size || h->etag != entry.dst_etag) continue;
       storage::CopySourceRef from;
-      from.key = other;
-      from.if_match = h->etag;
+      from.key = entry.dst_key;
+      from.if_match = entry.dst_etag;
       if (fits_one_copy) {
         auto r = co_await ServerCopy(req, out, from, CopyAction::kDedupCopy);
         if (r.ok()) co_return r;
@@ -186,7 +228,11 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
     }
   }
 
-  if (out.size <= settings_.multipart_threshold || !dcaps.multipart) {
+  // verify: etag: a single-part source keeps its ETag (its MD5) only when
+  // sent by one PUT.
+  const bool one_put_for_etag = req.require_etag && EtagParts(out.src_etag) == 0 &&
+                                out.size <= dcaps.max_single_put && out.size <= pool_.capacity();
+  if (out.size <= settings_.multipart_threshold || !dcaps.multipart || one_put_for_etag) {
     co_return co_await SinglePut(req, std::move(out));
   }
   co_return co_await Multipart(req, std::move(out));
@@ -212,17 +258,32 @@ io::Task<Result<CopyOutcome>> ObjectCopier::ServerCopy(const CopyRequest& req, C
                            " bytes, expected " + std::to_string(out.size),
                        req.dst_key);
   }
-  // Only where both ends use MD5 ETags does a plain-MD5 source ETag predict
-  // the replica's.
-  if (dst.capabilities().etag_is_md5 && req.src.backend->capabilities().etag_is_md5 &&
-      IsPlainMd5(out.src_etag) && landed.etag != out.src_etag) {
-    co_return RetryableAt("server-side copy ETag " + landed.etag + " differs from source " +
-                           out.src_etag,
-                       req.dst_key);
+  // Only where both ends use MD5 ETags (endpoints that say so, objects not
+  // encrypted with KMS or a customer key) does a plain-MD5 ETag predict the
+  // replica's: the source's, or for a dedup copy the ETag the copied replica
+  // was written with (a copy keeps a single-part object's MD5).
+  const bool landed_md5 = EtagIsMd5(dst.capabilities(), landed.encryption());
+  const bool src_md5 =
+      EtagIsMd5(req.src.backend->capabilities(), out.source.encryption());
+  const std::string& predicted = action == CopyAction::kDedupCopy && !src_md5 ? from.if_match
+                                                                               : out.src_etag;
+  if (landed_md5 && (src_md5 || action == CopyAction::kDedupCopy) && IsPlainMd5(predicted) &&
+      landed.etag != predicted) {
+    co_return RetryableAt("server-side copy ETag " + landed.etag + " differs from " + predicted,
+                          req.dst_key);
+  }
+  // A CRC32C the destination computed must be the source's, where both have one.
+  const auto landed_crc = FullObjectCrc32c(landed.crc32c());
+  const auto src_crc = FullObjectCrc32c(out.source.crc32c());
+  if (landed_crc && src_crc && *landed_crc != *src_crc) {
+    co_return RetryableAt("server-side copy CRC32C " + landed.crc32c() + " differs from the " +
+                              "source's " + out.source.crc32c(),
+                          req.dst_key);
   }
   out.action = action;
   out.dst_etag = landed.etag.empty() ? put.etag : landed.etag;
-  out.verified_by = VerifiedBy::kServerCopy;
+  out.verified_by = landed_md5 && src_md5 && landed.etag == out.src_etag ? VerifiedBy::kEtagMirror
+                                                                         : VerifiedBy::kServerCopy;
   co_return co_await FinishVerify(req, std::move(out));
 }
 
@@ -236,6 +297,11 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
   std::string md5;
   const bool send_crc = dst.capabilities().checksum_crc32c;
   const std::optional<std::uint32_t> src_crc = FullObjectCrc32c(out.source.crc32c());
+  // An SSE-KMS/DSSE/SSE-C source ETag is no MD5: never compared with one.
+  const bool src_md5 =
+      EtagIsMd5(src.capabilities(), out.source.encryption()) && IsPlainMd5(out.src_etag);
+  bool landed_md5 = false;  // the PUT's answer says the replica's ETag is an MD5
+  s3::Encryption landed_enc = s3::Encryption::kNone;
   std::uint32_t crc = 0;
   auto fetched = co_await WithRetry(settings_.retry, *req.src.pacer, [&]() -> io::Task<Status> {
     SpanSink sink(buf);
@@ -250,7 +316,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
     }
     md5 = digest::Md5(std::string_view(buf.data(), size));
     // A plain-MD5 ETag lets us check the bytes we read against the source.
-    if (IsPlainMd5(out.src_etag) && digest::ToHex(md5) != out.src_etag) {
+    if (src_md5 && digest::ToHex(md5) != out.src_etag) {
       co_return RetryableAt("bytes read do not match the source ETag (corrupted in transit)",
                          req.src_key);
     }
@@ -280,7 +346,11 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
                                     " differs from the CRC32C sent",
                                 req.dst_key);
         }
-        if (r.ok() && dst.capabilities().etag_is_md5 && r->etag != md5_hex) {
+        // The Content-MD5 sent with the body was checked by the destination;
+        // where its ETag is an MD5 too, it must be ours.
+        if (r.ok()) landed_enc = r->encryption();
+        landed_md5 = r.ok() && EtagIsMd5(dst.capabilities(), landed_enc);
+        if (landed_md5 && r->etag != md5_hex) {
           co_return RetryableAt("destination ETag " + r->etag + " differs from the MD5 sent " +
                                  md5_hex,
                              req.dst_key);
@@ -291,9 +361,13 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
   out.action = CopyAction::kPut;
   out.dst_etag = put.etag;
   out.parts = 1;
-  out.verified_by = IsPlainMd5(out.src_etag) ? VerifiedBy::kEtagMirror
-                    : src_crc                 ? VerifiedBy::kChecksum
-                                              : VerifiedBy::kContentHash;
+  if (dst.capabilities().etag_is_md5) LearnDestinationEtags(&dst, landed_md5);
+  const bool encrypted =
+      !s3::EtagMayBeMd5(out.source.encryption()) || !s3::EtagMayBeMd5(landed_enc);
+  out.verified_by = src_md5 && !encrypted ? VerifiedBy::kEtagMirror
+                    : src_crc             ? VerifiedBy::kChecksum
+                    : encrypted           ? VerifiedBy::kSseContentMd5
+                                          : VerifiedBy::kContentHash;
   co_return co_await FinishVerify(req, std::move(out));
 }
 

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -59,6 +60,10 @@ enum class VerifiedBy {
   kServerCopy,   // server-side copy with If-Match on the source ETag
   kReadBack,     // destination re-read and hashed
   kManifest,     // unchanged since an earlier verified copy (skip)
+  // An encrypted object (SSE-KMS, DSSE-KMS or SSE-C at the source or the
+  // destination), whose ETag is no MD5: every PUT and part was checked by
+  // the destination against the Content-MD5 (or CRC32C) ferry sent with it.
+  kSseContentMd5,
 };
 std::string_view VerifiedByName(VerifiedBy v);
 
@@ -95,6 +100,11 @@ struct CopyRequest {
   // verify: checksum. The copy must be verified by the mirrored ETag or the
   // CRC32C; one that only the content hash verifies fails (kInvalidArgument).
   bool require_checksum = false;
+  // verify: etag. The replica's ETag must equal the source's (a single-part
+  // source is sent by one PUT, a multipart one in its mirrored layout); a
+  // copy that cannot show that (an encrypted object, a layout that could not
+  // be learned) fails (kInvalidArgument).
+  bool require_etag = false;
 };
 
 struct CopyOutcome {
@@ -158,9 +168,18 @@ class ObjectCopier {
   // The read-back step and the verify: checksum requirement, at the end of a copy.
   io::Task<Result<CopyOutcome>> FinishVerify(const CopyRequest& req, CopyOutcome out);
 
+  // Whether the destination `dst` returned MD5 ETags for the last part or
+  // object written there (learned from the answers' encryption headers):
+  // until it is known to, a multipart copy computes its own part MD5s.
+  enum class Learned { kUnknown, kMd5, kOpaque };
+  Learned DestinationEtags(const storage::Backend* dst);
+  void LearnDestinationEtags(const storage::Backend* dst, bool md5);
+
   BufferPool& pool_;
   TransferSettings settings_;
   TransferCounters& counters_;
+  std::mutex learned_mu_;
+  std::map<const storage::Backend*, bool> learned_md5_;  // GUARDED_BY(learned_mu_)
 };
 
 // Metadata carried from source to destination: content headers and user
@@ -176,6 +195,10 @@ Status RetryableAt(std::string message, const std::string& key);
 int EtagParts(const std::string& etag);
 // A full-object CRC32C ("base64", not "base64-N"), parsed; nullopt otherwise.
 std::optional<std::uint32_t> FullObjectCrc32c(const std::string& value);
+// True when an object encrypted as `e` on an endpoint with `caps` has an
+// MD5-based ETag (plain MD5, or md5(part MD5s)-N): the endpoint says its
+// ETags are MD5s and the object is unencrypted or SSE-S3.
+bool EtagIsMd5(const storage::Capabilities& caps, s3::Encryption e);
 // A checksum mismatch: kPrecondition so that Copy starts the object over.
 Status ChecksumMismatch(std::string message, const std::string& key);
 

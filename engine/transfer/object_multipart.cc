@@ -150,7 +150,14 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   const bool send_crc = dst.capabilities().checksum_crc32c;
   const std::string src_crc = out.source.crc32c();
   const bool want_crc = send_crc || !src_crc.empty();
-  const bool dst_md5 = dst.capabilities().etag_is_md5;
+  // An encrypted (SSE-KMS, DSSE-KMS, SSE-C) object's ETags are no MD5s, at
+  // the source (known from HEAD) or the destination (known from each
+  // answer). A destination is taken at its capability until it answers with
+  // an opaque ETag (a bucket with default KMS encryption): a part sent
+  // without a check of its own then restarts the object, and from then on
+  // every part to that destination carries our MD5 as Content-MD5.
+  const bool src_md5 = EtagIsMd5(src.capabilities(), out.source.encryption());
+  const bool dst_md5 = dst.capabilities().etag_is_md5 && DestinationEtags(&dst) != Learned::kOpaque;
   // With the source's layout mirrored and MD5 ETags at both ends, the part
   // ETags the destination returns must combine into the source's ETag: that
   // proves every byte end to end, and it is checked before Complete. Our own
@@ -158,8 +165,8 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   // destination checks the CRC32C we send. MD5 is the largest CPU cost per
   // byte copied (about 0.7 GB/s a core against 17 GB/s for XXH3), so it is
   // computed only where nothing else covers the part.
-  const bool mirror_proves = layout.mirrored && dst_md5 && src.capabilities().etag_is_md5 &&
-                             EtagParts(out.src_etag) == layout.parts;
+  const bool mirror_proves =
+      layout.mirrored && dst_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts;
   const bool own_md5 = !mirror_proves && !send_crc;
 
   // Resume a journaled upload of this very source version, or start anew.
@@ -167,6 +174,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
                             co_await OpenUpload(req, out, layout.part_size, send_crc));
   const std::string upload_id = std::move(opened.upload_id);
   std::map<int, PartDone> done;
+  std::atomic<bool> opaque_parts{false};  // a part answer said its ETag is no MD5
   for (const auto& [number, f] : opened.finished) {
     std::string raw;
     if (dst_md5 && (!digest::FromHex(f.listed.etag, &raw) || raw.size() != 16)) continue;
@@ -242,7 +250,25 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
                                                                " differs from the CRC32C sent",
                                                            req.dst_key);
                                    }
-                                   if (r.ok() && own_md5 && r->etag != md5_hex) {
+                                   const bool part_md5 =
+                                       r.ok() &&
+                                       EtagIsMd5(dst.capabilities(), r->encryption());
+                                   if (r.ok() && !part_md5) {
+                                     opaque_parts = true;
+                                     if (!own_md5 && !send_crc) {
+                                       // Sent trusting MD5 ETags that the
+                                       // destination no longer gives:
+                                       // nothing checked this part.
+                                       LearnDestinationEtags(&dst, false);
+                                       co_return ChecksumMismatch(
+                                           "destination answered part " +
+                                               std::to_string(part) + " with an opaque " +
+                                               std::string(s3::EncryptionName(r->encryption())) +
+                                               " ETag; copying again with Content-MD5",
+                                           req.dst_key);
+                                     }
+                                   }
+                                   if (r.ok() && own_md5 && part_md5 && r->etag != md5_hex) {
                                      co_return RetryableAt("part " + std::to_string(part) +
                                                              " ETag " + r->etag +
                                                              " differs from the MD5 sent",
@@ -263,6 +289,8 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
       });
   FERRY_CO_RETURN_IF_ERROR(parts_status);
 
+  // Only where every part's ETag is an MD5 do they combine into the object's.
+  const bool parts_md5 = dst_md5 && !opaque_parts.load();
   std::vector<storage::CompletedPart> parts;
   std::string md5s, xxh3s;
   std::string raw_crcs;        // for a COMPOSITE comparison
@@ -281,17 +309,18 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     }
     parts.push_back(std::move(cp));
     std::string raw;
-    if (dst_md5 && digest::FromHex(d.etag, &raw)) md5s += raw;
+    if (parts_md5 && digest::FromHex(d.etag, &raw)) md5s += raw;
     xxh3s += d.xxh3;
   }
   // What Complete must produce where ETags are MD5s ("" elsewhere).
-  const std::string expected = dst_md5 ? MultipartEtag(md5s, layout.parts) : std::string();
+  const std::string expected = parts_md5 ? MultipartEtag(md5s, layout.parts) : std::string();
 
   // Checksum verification before completing: what we read (and sent) must be
   // what the source holds. A mismatch never completes: the upload is dropped
   // and the object starts over.
   std::string mismatch;  // why the upload must not be completed
-  if (mirror_proves && expected != out.src_etag) {
+  if (layout.mirrored && parts_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts &&
+      expected != out.src_etag) {
     mismatch = "the parts' ETags at the destination give " + expected + ", the source's ETag is " +
                out.src_etag + " despite the mirrored part layout (corrupted in transit)";
   }
@@ -321,8 +350,10 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     return dst.CompleteMultipart(req.dst_key, upload_id, parts);
   });
   std::string landed_etag;
+  s3::Encryption landed_enc = s3::Encryption::kNone;
   if (completed.ok()) {
     landed_etag = completed->etag;
+    landed_enc = completed->encryption();
   } else if (completed.status().Is(ErrorClass::kNotFound)) {
     // A retried Complete whose first attempt succeeded: the upload is gone.
     // Accept only if the object now has exactly the expected ETag. Without
@@ -332,19 +363,21 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
                                 [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
     if (!h.ok() || expected.empty() || h->etag != expected) co_return completed.status();
     landed_etag = h->etag;
+    landed_enc = h->encryption();
   } else {
     co_return completed.status();
   }
   if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
-  if (dst_md5 && landed_etag != expected) {
+  const bool landed_md5 = parts_md5 && EtagIsMd5(dst.capabilities(), landed_enc);
+  if (dst.capabilities().etag_is_md5) LearnDestinationEtags(&dst, landed_md5);
+  if (landed_md5 && landed_etag != expected) {
     co_return RetryableAt("completed ETag " + landed_etag + " differs from the parts' " + expected,
                         req.dst_key);
   }
   // With a mirrored layout equal ETags are the end-to-end check. The part
   // ETags were compared before Complete; this catches a destination that
   // assembled something else. kPrecondition makes Copy start the object over.
-  if (layout.mirrored && dst.capabilities().etag_is_md5 &&
-      req.src.backend->capabilities().etag_is_md5 && landed_etag != out.src_etag) {
+  if (layout.mirrored && landed_md5 && src_md5 && landed_etag != out.src_etag) {
     ErrorInfo e;
     e.error_class = ErrorClass::kPrecondition;
     e.message = "replica ETag " + landed_etag + " differs from the source ETag " + out.src_etag +
@@ -357,9 +390,13 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   out.parts = layout.parts;
   out.part_size = layout.part_size;
   out.content_hash = digest::Xxh3_128Hex(xxh3s);
-  out.verified_by = (layout.mirrored && landed_etag == out.src_etag) ? VerifiedBy::kEtagMirror
-                    : crc_verified ? VerifiedBy::kChecksum
-                                   : VerifiedBy::kContentHash;
+  const bool encrypted = !s3::EtagMayBeMd5(out.source.encryption()) ||
+                         !s3::EtagMayBeMd5(landed_enc) || opaque_parts.load();
+  out.verified_by =
+      (layout.mirrored && !encrypted && landed_etag == out.src_etag) ? VerifiedBy::kEtagMirror
+      : crc_verified                                                  ? VerifiedBy::kChecksum
+      : encrypted                                                     ? VerifiedBy::kSseContentMd5
+                                                                      : VerifiedBy::kContentHash;
   co_return co_await FinishVerify(req, std::move(out));
 }
 
@@ -410,6 +447,11 @@ io::Task<Status> ObjectCopier::ReadBack(const CopyRequest& req, const CopyOutcom
   if (!dst.capabilities().etag_is_md5 || (!multipart && out.dst_etag.size() != 32)) {
     co_return Status::Error(ErrorClass::kInvalidArgument,
                             "read-back needs MD5-based ETags at " + dst.Describe());
+  }
+  if (out.verified_by == VerifiedBy::kSseContentMd5) {
+    co_return Status::Error(ErrorClass::kInvalidArgument,
+                            "read-back needs MD5-based ETags, and the replica at " +
+                                dst.Describe() + " is encrypted (SSE-KMS, DSSE-KMS or SSE-C)");
   }
   co_return co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() -> io::Task<Status> {
     PartMd5Sink sink(multipart ? out.part_size : std::max<std::uint64_t>(out.size, 1));

@@ -114,8 +114,10 @@ io::Task<Result<CopyOutcome>> ObjectCopier::PartCopy(const CopyRequest& req, Cop
                               " bytes, expected " + std::to_string(size),
                           req.dst_key);
   }
-  const bool md5_etags =
-      dst.capabilities().etag_is_md5 && req.src.backend->capabilities().etag_is_md5;
+  // Encrypted objects (SSE-KMS, DSSE-KMS, SSE-C) at either end have opaque
+  // ETags: equal layouts then prove nothing.
+  const bool md5_etags = EtagIsMd5(dst.capabilities(), landed.encryption()) &&
+                         EtagIsMd5(req.src.backend->capabilities(), out.source.encryption());
   if (layout.mirrored && md5_etags && landed.etag != out.src_etag) {
     // Same parts, same bytes: the ETags must agree. kPrecondition makes
     // Copy start the object over.
@@ -130,8 +132,9 @@ io::Task<Result<CopyOutcome>> ObjectCopier::PartCopy(const CopyRequest& req, Cop
   out.dst_etag = landed.etag;
   out.parts = layout.parts;
   out.part_size = layout.part_size;
-  out.verified_by = layout.mirrored && landed.etag == out.src_etag ? VerifiedBy::kEtagMirror
-                                                                    : VerifiedBy::kServerCopy;
+  out.verified_by = layout.mirrored && md5_etags && landed.etag == out.src_etag
+                        ? VerifiedBy::kEtagMirror
+                        : VerifiedBy::kServerCopy;
   co_return co_await FinishVerify(req, std::move(out));
 }
 

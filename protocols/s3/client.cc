@@ -175,7 +175,10 @@ class ClientImpl final : public Client {
         co_await Send(CompleteMultipartUploadOp(key, upload_id), &source, {}, 0,
                       kCompleteAllowance));
     Result<PutResult> r = Context(xml::ParseCompleteMultipartUpload(resp.body), resp, key);
-    if (r.ok()) r->version_id = VersionId(resp);
+    if (r.ok()) {
+      r->version_id = VersionId(resp);
+      ReadEncryption(resp, *r);
+    }
     co_return r;
   }
 
@@ -266,12 +269,24 @@ class ClientImpl final : public Client {
     if (auto etag = resp.header("ETag")) out.etag = xml::UnquoteEtag(*etag);
     if (auto crc = resp.header("x-amz-checksum-crc32c")) out.checksum_crc32c = std::string(*crc);
     out.version_id = VersionId(resp);
+    ReadEncryption(resp, out);
     return out;
+  }
+
+  // How the written object or part is encrypted, as the answer says.
+  static void ReadEncryption(const http::Response& resp, PutResult& out) {
+    if (auto v = resp.header("x-amz-server-side-encryption")) out.sse = std::string(*v);
+    if (auto v = resp.header("x-amz-server-side-encryption-customer-algorithm")) {
+      out.sse_customer_algorithm = std::string(*v);
+    }
   }
 
   Result<PutResult> CopyResultFrom(const http::Response& resp, std::string_view key) const {
     Result<PutResult> r = Context(xml::ParseCopyResult(resp.body), resp, key);
-    if (r.ok()) r->version_id = VersionId(resp);
+    if (r.ok()) {
+      r->version_id = VersionId(resp);
+      ReadEncryption(resp, *r);
+    }
     return r;
   }
 

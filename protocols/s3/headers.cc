@@ -125,6 +125,8 @@ Result<ObjectInfo> ParseObjectInfo(const http::Headers& headers) {
       info.metadata.sse = value;
     } else if (name == "x-amz-server-side-encryption-aws-kms-key-id") {
       info.metadata.sse_kms_key_id = value;
+    } else if (name == "x-amz-server-side-encryption-customer-algorithm") {
+      info.metadata.sse_customer_algorithm = value;
     } else if (name == "x-amz-mp-parts-count") {
       int n = 0;
       if (ParseNumber(value, n) && n > 0) info.parts_count = n;

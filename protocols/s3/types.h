@@ -7,10 +7,45 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace ferry::s3 {
+
+// How the server encrypted an object, from x-amz-server-side-encryption
+// ("AES256", "aws:kms", "aws:kms:dsse") or
+// x-amz-server-side-encryption-customer-algorithm (SSE-C). Only objects
+// stored unencrypted or with SSE-S3 have ETags that are MD5s of their bytes
+// (or md5(part MD5s)-N); SSE-KMS, DSSE-KMS and SSE-C ETags are opaque.
+enum class Encryption { kNone, kSseS3, kSseKms, kDsseKms, kSseC, kOther };
+
+inline Encryption EncryptionOf(std::string_view sse, std::string_view customer_algorithm) {
+  if (!customer_algorithm.empty()) return Encryption::kSseC;
+  if (sse.empty()) return Encryption::kNone;
+  if (sse == "AES256") return Encryption::kSseS3;
+  if (sse == "aws:kms") return Encryption::kSseKms;
+  if (sse == "aws:kms:dsse") return Encryption::kDsseKms;
+  return Encryption::kOther;  // unknown: never taken for an MD5
+}
+
+inline std::string_view EncryptionName(Encryption e) {
+  switch (e) {
+    case Encryption::kNone: return "none";
+    case Encryption::kSseS3: return "SSE-S3";
+    case Encryption::kSseKms: return "SSE-KMS";
+    case Encryption::kDsseKms: return "DSSE-KMS";
+    case Encryption::kSseC: return "SSE-C";
+    case Encryption::kOther: return "unknown";
+  }
+  return "unknown";
+}
+
+// True when an object so encrypted has an MD5-based ETag (on an endpoint
+// whose ETags are MD5s at all: Capabilities::etag_is_md5).
+inline bool EtagMayBeMd5(Encryption e) {
+  return e == Encryption::kNone || e == Encryption::kSseS3;
+}
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -27,6 +62,9 @@ struct ObjectMetadata {
   // Server-side encryption: "" (none/bucket default), "AES256" or "aws:kms".
   std::string sse;
   std::string sse_kms_key_id;
+  // x-amz-server-side-encryption-customer-algorithm of an answer (SSE-C);
+  // never sent (ferry holds no customer keys).
+  std::string sse_customer_algorithm{};
   // CreateMultipartUpload only: "CRC32C" asks for per-part CRC32C checksums
   // (x-amz-checksum-algorithm, COMPOSITE type); never read from answers.
   std::string checksum_algorithm{};
@@ -74,6 +112,9 @@ struct ObjectInfo {
   std::map<std::string, std::string> checksums;  // "CRC32C" -> base64, when returned
   std::string checksum_type{};  // x-amz-checksum-type: "FULL_OBJECT" / "COMPOSITE" / ""
   std::string version_id;
+  Encryption encryption() const {
+    return EncryptionOf(metadata.sse, metadata.sse_customer_algorithm);
+  }
   // The CRC32C the server returned ("" when none): base64, or "base64-N" for
   // a COMPOSITE multipart object.
   std::string crc32c() const {
@@ -104,6 +145,11 @@ struct PutResult {
   std::string etag;
   std::string version_id;
   std::string checksum_crc32c{};  // as the server echoed it ("" when none)
+  // x-amz-server-side-encryption(-customer-algorithm) of the answer: how
+  // the written object (or part) is encrypted ("" when not said).
+  std::string sse{};
+  std::string sse_customer_algorithm{};
+  Encryption encryption() const { return EncryptionOf(sse, sse_customer_algorithm); }
 };
 
 struct CopySource {

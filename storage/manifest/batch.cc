@@ -113,9 +113,16 @@ void Batch::RemoveUpload(const Scope& scope, std::string_view key) {
   Add(Family::kUploads, OpKind::kDeleteRange, std::move(prefix), std::move(end));
 }
 
-void Batch::AddContent(std::string_view hash, std::string_view dest, std::string_view key) {
+void Batch::AddContent(std::string_view hash, std::string_view dest, std::string_view key,
+                       std::string_view dest_etag) {
   if (!Check(CheckContentArgs(hash, dest)) || !Check(CheckObjectKey(key))) return;
-  Add(Family::kContent, OpKind::kPut, keys::ContentKey(hash, dest, key));
+  if (dest_etag.size() > kMaxIdBytes) {
+    Check(Status::Error(ErrorClass::kInvalidArgument,
+                        "content entry ETag of " + std::to_string(dest_etag.size()) +
+                            " bytes is too long"));
+    return;
+  }
+  Add(Family::kContent, OpKind::kPut, keys::ContentKey(hash, dest, key), std::string(dest_etag));
 }
 
 void Batch::RemoveContent(std::string_view hash, std::string_view dest, std::string_view key) {

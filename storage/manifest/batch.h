@@ -32,7 +32,10 @@ class Batch {
   void AddPart(const Scope& scope, std::string_view key, std::string_view upload_id,
                std::uint32_t part_number, const PartRecord& part);
   void RemoveUpload(const Scope& scope, std::string_view key);
-  void AddContent(std::string_view hash, std::string_view dest, std::string_view key);
+  // `dest_etag`: the destination object's ETag when the content was written
+  // there (the row's value; "" = not known, as in entries of older builds).
+  void AddContent(std::string_view hash, std::string_view dest, std::string_view key,
+                  std::string_view dest_etag = {});
   void RemoveContent(std::string_view hash, std::string_view dest, std::string_view key);
   void PutMeta(std::string_view name, std::string_view value);
   void DeleteMeta(std::string_view name);

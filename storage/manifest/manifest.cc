@@ -157,9 +157,9 @@ Result<std::vector<Scope>> Manifest::ListScopes() {
 }
 
 Status Manifest::AddContent(std::string_view hash, std::string_view dest, std::string_view key,
-                            WriteOptions w) {
+                            WriteOptions w, std::string_view dest_etag) {
   Batch b;
-  b.AddContent(hash, dest, key);
+  b.AddContent(hash, dest, key, dest_etag);
   return Write(b, w);
 }
 
@@ -172,6 +172,16 @@ Status Manifest::RemoveContent(std::string_view hash, std::string_view dest, std
 
 Result<std::vector<std::string>> Manifest::FindContent(std::string_view hash, std::string_view dest,
                                                        std::size_t limit) {
+  FERRY_ASSIGN_OR_RETURN(std::vector<ContentHit> hits, FindContentEtags(hash, dest, limit));
+  std::vector<std::string> out;
+  out.reserve(hits.size());
+  for (ContentHit& h : hits) out.push_back(std::move(h.key));
+  return out;
+}
+
+Result<std::vector<Manifest::ContentHit>> Manifest::FindContentEtags(std::string_view hash,
+                                                                     std::string_view dest,
+                                                                     std::size_t limit) {
   FERRY_RETURN_IF_ERROR(CheckContentArgs(hash, dest));
   std::string prefix = keys::ContentPrefix(hash, dest);
   std::string upper = encoding::PrefixSuccessor(prefix);
@@ -179,10 +189,11 @@ Result<std::vector<std::string>> Manifest::FindContent(std::string_view hash, st
   rocksdb::ReadOptions ro;
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(s_->db->NewIterator(ro, s_->cf(Batch::Family::kContent)));
-  std::vector<std::string> out;
+  std::vector<ContentHit> out;
   for (it->Seek(prefix); it->Valid() && out.size() < limit; it->Next()) {
     rocksdb::Slice k = it->key();
-    out.emplace_back(k.data() + prefix.size(), k.size() - prefix.size());
+    out.push_back({std::string(k.data() + prefix.size(), k.size() - prefix.size()),
+                   it->value().ToString()});
   }
   if (!it->status().ok()) return FromRocks(it->status(), "find content", s_->path);
   return out;

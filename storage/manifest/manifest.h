@@ -6,7 +6,7 @@
 // Column families:
 //   objects  (route, dest, key) -> ObjectRecord   ordered by key bytes per (route, dest)
 //   uploads  (route, dest, key) -> UploadRecord   open multipart uploads + finished parts
-//   content  (hash, dest, key)  -> ()             dedup: where identical content lives
+//   content  (hash, dest, key)  -> dest ETag      dedup: where identical content lives
 //   meta     name -> value                         watermarks, approvals; schema version
 //
 // Durability: every write takes WriteOptions. With sync = true the write is
@@ -190,13 +190,23 @@ class Manifest {
   // ---- content (dedup) ---------------------------------------------------
   // `hash` identifies content (XXH3-128 hex, or whatever the engine uses as
   // content id); `key` is a destination object key at `dest`.
+  // `dest_etag` is the destination object's ETag when the content was
+  // written (replaces the entry's earlier value).
   Status AddContent(std::string_view hash, std::string_view dest, std::string_view key,
-                    WriteOptions w = {});
+                    WriteOptions w = {}, std::string_view dest_etag = {});
   Status RemoveContent(std::string_view hash, std::string_view dest, std::string_view key,
                        WriteOptions w = {});
   // Up to `limit` keys at `dest` known to hold `hash`, in key order.
   Result<std::vector<std::string>> FindContent(std::string_view hash, std::string_view dest,
                                                std::size_t limit = 16);
+  // The same entries with the destination ETag each was recorded with
+  // ("" for entries written without one).
+  struct ContentHit {
+    std::string key;
+    std::string dest_etag;
+  };
+  Result<std::vector<ContentHit>> FindContentEtags(std::string_view hash, std::string_view dest,
+                                                   std::size_t limit = 16);
 
   // ---- meta ---------------------------------------------------------------
   // Small named values (watermarks, last complete reconciliation, delete-guard

@@ -132,6 +132,8 @@ std::string_view VerifiedByName(VerifiedBy v) {
       return "read_back";
     case VerifiedBy::kServerCopy:
       return "server_copy";
+    case VerifiedBy::kSseContentMd5:
+      return "sse_content_md5";
   }
   return "unknown";
 }

@@ -59,8 +59,12 @@ enum class VerifiedBy : std::uint8_t {
   kContentHash = 3,  // XXH3-128 of what was written matched the source's
   kReadBack = 4,     // the destination object was read back and hashed
   kServerCopy = 5,   // server-side copy of an object verified earlier
+  // An encrypted object (SSE-KMS, DSSE-KMS, SSE-C at either end: its ETag is
+  // no MD5): every PUT/part checked by the destination against the
+  // Content-MD5 (or CRC32C) ferry sent with it.
+  kSseContentMd5 = 6,
 };
-inline constexpr std::uint8_t kMaxVerifiedBy = 5;
+inline constexpr std::uint8_t kMaxVerifiedBy = 6;
 
 std::string_view ObjectStateName(ObjectState s);  // "pending", "delete_pending", ...
 std::string_view SeenByName(SeenBy s);            // "listing", "event"

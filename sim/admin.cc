@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "sim/encryption.h"
 #include "sim/synthetic.h"
 
@@ -49,8 +51,12 @@ SimResponse Faults(Services& svc, const json& body) {
 }
 
 json CreateSynthetic(Services& svc, const std::string& bucket, const std::string& key,
-                     std::uint64_t size, std::uint64_t seed, std::uint64_t part_size) {
-  BlobPtr blob = MakeSyntheticBlob(seed, size);
+                     std::uint64_t size, std::uint64_t seed, std::uint64_t part_size,
+                     const std::string* content = nullptr) {
+  // `content`: these literal bytes instead of generated ones (e.g. a Velero
+  // marker that must parse); `size` is then theirs.
+  if (content) size = content->size();
+  BlobPtr blob = content ? MakeMemoryBlob(*content) : MakeSyntheticBlob(seed, size);
   auto etag = ComputeEtag(*blob, part_size);
   if (!etag.ok()) throw std::runtime_error(etag.status().ToString());
   ObjectRecord rec;
@@ -71,10 +77,13 @@ SimResponse Synthetic(Services& svc, const json& body) {
   json made = json::array();
   if (body.contains("objects")) {
     for (const json& o : body["objects"]) {
+      std::optional<std::string> content;
+      if (o.contains("content")) content = o.at("content").get<std::string>();
       made.push_back(CreateSynthetic(svc, bucket, o.at("key").get<std::string>(),
-                                     o.at("size").get<std::uint64_t>(),
+                                     content ? content->size() : o.at("size").get<std::uint64_t>(),
                                      o.value("seed", std::uint64_t{0}),
-                                     o.value("part_size", std::uint64_t{0})));
+                                     o.value("part_size", std::uint64_t{0}),
+                                     content ? &*content : nullptr));
     }
   } else {
     std::string prefix = body.value("prefix", std::string());

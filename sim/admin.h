@@ -12,7 +12,8 @@
 //                                    time check); answers the current offset
 //   POST /_sim/link                  {"latency_ms":N, "bandwidth":BYTES_PER_SEC}
 //   POST /_sim/synthetic             {"bucket":B, "objects":[{"key","size","seed",
-//                                    "part_size"}]} or {"bucket":B, "prefix":P,
+//                                    "part_size"} or {"key","content"} (literal
+//                                    bytes)]} or {"bucket":B, "prefix":P,
 //                                    "count":N, "size":S, "seed":X, "part_size":Z}
 //                                    → {"objects":[{"key","size","etag"}]}
 //   POST /_sim/buckets               {"name":B}: creates a bucket

@@ -54,7 +54,15 @@ Workload Mixed(bool smoke) {
         {"-results.gz", 1 * kKiB},
     };
     for (const auto& [suffix, size] : files) w.groups.push_back({dir + name + suffix, 1, size, seed++, 0});
-    w.groups.push_back({dir + "velero-backup.json", 1, 3 * kKiB, seed++, 0});
+    // A real Backup as Velero writes it: ferry holds a marker until its phase
+    // is final, so random bytes would never be replicated.
+    std::string marker =
+        R"({"apiVersion":"velero.io/v1","kind":"Backup","metadata":{"name":")" + name +
+        R"(","namespace":"velero"},"spec":{"storageLocation":"default","ttl":"720h0m0s"},)"
+        R"("status":{"phase":"Completed","startTimestamp":"2026-11-22T03:00:00Z",)"
+        R"("completionTimestamp":"2026-11-22T03:04:10Z","itemsBackedUp":1204}})";
+    const std::uint64_t marker_size = marker.size();
+    w.groups.push_back({dir + "velero-backup.json", 1, marker_size, seed++, 0, std::move(marker)});
   }
   const std::string repo = "kopia/app/";
   const int packs = smoke ? 3 : 48;
@@ -169,11 +177,20 @@ Status Populate(SimRegion& region, const std::string& bucket, const Workload& w)
     }
     made += (*r)["objects"].size();
   };
-  w.ForEach([&](const std::string& key, std::uint64_t size, std::uint64_t seed,
-                std::uint64_t part_size) {
-    objects.push_back({{"key", key}, {"size", size}, {"seed", seed}, {"part_size", part_size}});
-    if (objects.size() >= kBatch) flush();
-  });
+  for (const ObjectGroup& g : w.groups) {
+    if (!g.content.empty()) {
+      objects.push_back({{"key", g.key}, {"content", g.content}});
+      if (objects.size() >= kBatch) flush();
+      continue;
+    }
+    for (std::uint64_t i = 0; i < g.count; ++i) {
+      objects.push_back({{"key", g.count == 1 ? g.key : Numbered(g.key, i)},
+                         {"size", g.size},
+                         {"seed", g.seed + i},
+                         {"part_size", g.part_size}});
+      if (objects.size() >= kBatch) flush();
+    }
+  }
   flush();
   FERRY_RETURN_IF_ERROR(failed);
   if (made != w.objects()) {

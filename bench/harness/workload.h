@@ -35,6 +35,9 @@ struct ObjectGroup {
   std::uint64_t size = 0;
   std::uint64_t seed = 0;       // object i gets seed + i
   std::uint64_t part_size = 0;  // source upload layout; 0 = single PUT
+  // Literal bytes instead of generated ones (count 1, size = content size):
+  // Velero markers, which ferry reads and parses.
+  std::string content{};
 };
 
 struct Workload {

@@ -22,6 +22,8 @@ namespace {
 
 constexpr auto kIdleTick = std::chrono::milliseconds(50);
 constexpr auto kSaveEvery = std::chrono::seconds(5);
+// `ferryd --once`: how many more passes wait for held units to settle.
+constexpr int kOnceSettleRounds = 2;
 // A held unit is looked at again this long after it should have settled.
 constexpr auto kRecheckSlack = std::chrono::milliseconds(100);
 
@@ -282,12 +284,29 @@ io::Task<int> Daemon::RunOnce() {
   Status ignored = co_await RunParallel(
       static_cast<int>(g->targets.size()), [&](int i, ParallelControl&) -> io::Task<Status> {
         TargetRuntime& t = *g->targets[static_cast<std::size_t>(i)];
-        t.stats->FullPassStarted();
-        PassReport r =
-            co_await d.replicator->RunTarget(d.SettingsFor(t), t.rt.source, t.rt.dest,
-                                             d.observer.get());
-        t.stats->FullPassEnded(r, NowMs());
-        d.last_reports[static_cast<std::size_t>(i)] = std::move(r);
+        // A Velero unit held only while it settles is whole once `settle`
+        // has passed quietly: one run waits for it (a pass again after each
+        // settle period, a bounded number of times) instead of leaving its
+        // marker behind. A unit that keeps changing stays held.
+        for (int round = 0; round <= kOnceSettleRounds; ++round) {
+          t.stats->FullPassStarted();
+          PassReport r = co_await d.replicator->RunTarget(d.SettingsFor(t), t.rt.source,
+                                                          t.rt.dest, d.observer.get());
+          t.stats->FullPassEnded(r, NowMs());
+          std::int64_t wait_until = 0;
+          for (const auto& [unit, held] : r.held_units) {
+            if (held.settling) wait_until = std::max(wait_until, held.recheck_at_ms);
+          }
+          d.last_reports[static_cast<std::size_t>(i)] = std::move(r);
+          if (wait_until == 0 || round == kOnceSettleRounds || d.stopping.load()) break;
+          const std::int64_t wait_ms =
+              std::min<std::int64_t>(std::max<std::int64_t>(wait_until - NowMs(), 0),
+                                     t.rt.settings.settle.count()) +
+              kRecheckSlack.count();
+          spdlog::info("route {}: waiting {} ms for held backups to settle", t.route->name,
+                       wait_ms);
+          co_await Sleep(std::chrono::milliseconds(wait_ms));
+        }
         co_return Status::Ok();
       });
   (void)ignored;

@@ -94,6 +94,7 @@ struct PassSettings {
 struct HeldUnit {
   std::string reason;
   std::int64_t recheck_at_ms = 0;  // wall clock: when looking again can release it
+  bool settling = false;           // GateDecision::settling: time alone releases it
 };
 // At most this many held units are itemised in one report (all are counted).
 inline constexpr std::size_t kMaxHeldUnitsReported = 10000;

@@ -32,7 +32,7 @@ io::Task<bool> Pass::MarkerMayGo(std::shared_ptr<PassShared> shared, const PassI
     std::lock_guard lock(shared->mu);
     shared->report.markers_held++;
     if (shared->report.held_units.size() < kMaxHeldUnitsReported) {
-      shared->report.held_units[item.unit] = {std::move(d.reason), d.recheck_at_ms};
+      shared->report.held_units[item.unit] = {std::move(d.reason), d.recheck_at_ms, d.settling};
     }
     return false;
   };

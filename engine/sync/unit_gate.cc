@@ -90,6 +90,7 @@ GateDecision DecideSettled(const UnitFacts& facts, std::chrono::milliseconds set
     d.reason = "unit changed " + Seconds(now_ms - facts.last_change_ms) + " ago; settling for " +
                Seconds(settle.count());
     d.recheck_at_ms = quiet_at;
+    d.settling = true;
     return d;
   }
   d.release = true;

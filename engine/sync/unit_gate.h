@@ -68,6 +68,9 @@ void NoteUnitFile(std::string_view unit, std::string_view rel_key, std::int64_t 
 
 struct GateDecision {
   bool release = false;
+  // Held only because the unit is still within `settle` of its last change:
+  // time alone releases it (if nothing is written meanwhile).
+  bool settling = false;
   std::string reason;            // why held (empty when released)
   std::int64_t recheck_at_ms = 0;  // when looking again can change the answer
 };

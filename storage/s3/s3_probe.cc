@@ -65,10 +65,13 @@ Task<std::optional<bool>> PartOneAnswered(s3::Client& c, const std::string& key,
 
 Task<std::optional<bool>> ProbeChecksum(s3::Client& c, const std::string& key,
                                         std::vector<std::string>* notes) {
+  // Named, not a temporary: GCC 12 ends a temporary bound to a coroutine's
+  // reference parameter before the coroutine runs.
+  const s3::ObjectMetadata no_meta;
   const std::string data(4096, 'c');
   const std::uint32_t right = crc32c::Crc32c(data);
   ChecksummedBody wrong_body(data, crc32c::ToBase64(right ^ 0x5a5a5a5au));
-  auto wrong = co_await c.PutObject(key, s3::ObjectMetadata{}, wrong_body);
+  auto wrong = co_await c.PutObject(key, no_meta, wrong_body);
   if (wrong.ok()) {
     (void)co_await c.DeleteObject(key);
     notes->push_back("x-amz-checksum-crc32c is not checked (a wrong one was accepted)");
@@ -79,7 +82,7 @@ Task<std::optional<bool>> ProbeChecksum(s3::Client& c, const std::string& key,
     co_return std::nullopt;
   }
   ChecksummedBody right_body(data, crc32c::ToBase64(right));
-  auto put = co_await c.PutObject(key, s3::ObjectMetadata{}, right_body);
+  auto put = co_await c.PutObject(key, no_meta, right_body);
   if (!put.ok()) {
     notes->push_back("checksum probe: " + put.status().ToString());
     co_return std::nullopt;
@@ -104,9 +107,10 @@ Task<std::optional<bool>> ProbeChecksum(s3::Client& c, const std::string& key,
 Task<std::optional<bool>> ProbeMultipartHead(s3::Client& c, const Capabilities& caps,
                                              const std::string& key,
                                              std::vector<std::string>* notes) {
+  const s3::ObjectMetadata no_meta;  // named: see ProbeChecksum
   const std::string part1(static_cast<std::size_t>(caps.min_part_size), 'p');
   const std::string part2 = "q";
-  auto id = co_await c.CreateMultipartUpload(key, s3::ObjectMetadata{});
+  auto id = co_await c.CreateMultipartUpload(key, no_meta);
   if (!id.ok()) {
     notes->push_back("multipart probe: " + id.status().ToString());
     co_return std::nullopt;
@@ -163,10 +167,12 @@ Task<ProbeResult> ProbeS3(s3::Client& client, const Capabilities& assumed, Probe
   if (opts.may_write && opts.checksum_crc32c) {
     out.checksum_crc32c = co_await ProbeChecksum(client, key, &out.notes);
   }
-  if (opts.head_part_number) {
-    out.head_part_number =
-        opts.may_write ? co_await ProbeMultipartHead(client, assumed, key + "-mp", &out.notes)
-                       : co_await ProbeHeadByReading(client, opts.prefix, &out.notes);
+  // (if/else, not ?: — GCC 12 mishandles co_await in a conditional
+  // expression and ran both branches.)
+  if (opts.head_part_number && opts.may_write) {
+    out.head_part_number = co_await ProbeMultipartHead(client, assumed, key + "-mp", &out.notes);
+  } else if (opts.head_part_number) {
+    out.head_part_number = co_await ProbeHeadByReading(client, opts.prefix, &out.notes);
   }
   co_return out;
 }

@@ -44,7 +44,11 @@ TEST_P(ConformanceTest, ReadOnlyProbeUsesAMultipartObjectOrSaysItCannot) {
   const std::size_t part = fixture().fast_part_size();
   FERRY_ASSERT_OK(PutMultipart(o.prefix + "mp", TestData(2 * part + 7, 11), {part, part, 7}));
   storage::ProbeResult r = Run(backend().Probe(o));
-  EXPECT_EQ(r.head_part_number, dev().probe_head_part_number) << Notes(r);
+  // A server whose multipart ETags carry no "-N" shows no object as multipart:
+  // the read-only probe has nothing to ask with.
+  const std::optional<bool> expected =
+      dev().multipart_etag_is_whole_md5 ? std::nullopt : dev().probe_head_part_number;
+  EXPECT_EQ(r.head_part_number, expected) << Notes(r);
   EXPECT_FALSE(r.checksum_crc32c.has_value());
 }
 

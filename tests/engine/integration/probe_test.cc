@@ -39,6 +39,7 @@ class ProbeTest : public IntegrationTest {
 TEST_F(ProbeTest, DestinationIsProbedOnceAndTheAnswerRemembered) {
   ConfigOptions o;
   o.probe = true;
+  o.log_level = "info";  // the probe's findings in the test output
   const std::uint64_t dseq = dst_.LastSeq();
   const std::uint64_t sseq = src_.LastSeq();
   ASSERT_EQ(RunOnce(o), engine::kExitMatched);

@@ -222,6 +222,9 @@ Result<PutResult> ParseCopyResult(std::string_view body) {
     PutResult out;
     out.etag = UnquoteEtag(Text(part.root(), "ETag"));
     if (out.etag.empty()) return Malformed(kWhat, "no <ETag>");
+    // An upload created with CRC32C: S3 computed the copied part's checksum,
+    // and CompleteMultipartUpload must name it.
+    out.checksum_crc32c = Text(part.root(), "ChecksumCRC32C");
     return out;
   }
   FERRY_RETURN_IF_ERROR(st);

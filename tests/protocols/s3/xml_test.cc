@@ -172,6 +172,13 @@ TEST(ParseMultipart, InitiateCompleteCopy) {
       "<ETag>\"b2\"</ETag></CopyPartResult>");
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(part->etag, "b2");
+  EXPECT_EQ(part->checksum_crc32c, "");
+  // A part copied into an upload created with CRC32C carries S3's checksum.
+  auto crc_part = ParseCopyResult(
+      "<CopyPartResult><ETag>\"b3\"</ETag><ChecksumCRC32C>yZRlqg==</ChecksumCRC32C>"
+      "</CopyPartResult>");
+  ASSERT_TRUE(crc_part.ok());
+  EXPECT_EQ(crc_part->checksum_crc32c, "yZRlqg==");
   EXPECT_EQ(ParseCopyResult("<Error><Code>SlowDown</Code></Error>").status().error_class(),
             ErrorClass::kThrottled);
   EXPECT_EQ(ParseCopyResult("<Other/>").status().error_class(), ErrorClass::kFatal);

@@ -42,7 +42,7 @@ storage::Capabilities MakeCapabilities(const config::CapabilityOverrides& o) {
 std::string Fingerprint(const config::Endpoint& ep) {
   const config::CredentialsConfig& c = ep.credentials;
   std::size_t secret = std::hash<std::string>{}(c.access_key_id + '\n' + c.secret_access_key +
-                                                 '\n' + c.session_token);
+                                                '\n' + c.session_token);
   const config::CapabilityOverrides& o = ep.capabilities;
   auto opt = [](const auto& v) { return v ? std::to_string(static_cast<long long>(*v)) : "-"; };
   return ep.name + '|' + ep.url.text + '|' + ep.region + '|' +
@@ -66,8 +66,8 @@ Status Wiring::Open(const config::Config& config, boost::asio::any_io_executor e
   std::error_code ec;
   std::filesystem::create_directories(config.state_dir, ec);
   if (ec) {
-    return Status::Error(ErrorClass::kInvalidArgument, "cannot create state_dir " +
-                                                           config.state_dir + ": " + ec.message());
+    return Status::Error(ErrorClass::kInvalidArgument,
+                         "cannot create state_dir " + config.state_dir + ": " + ec.message());
   }
   FERRY_ASSIGN_OR_RETURN(manifest_, OpenManifest(config.state_dir));
   return Status::Ok();
@@ -81,11 +81,10 @@ Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::L
   co.bucket = loc.bucket;
   co.addressing = ep.addressing == config::Addressing::kVirtual ? s3::Addressing::kVirtualHosted
                                                                 : s3::Addressing::kPath;
-  co.payload_signing = ep.payload_signing == config::PayloadSigning::kSigned
-                           ? s3::PayloadSigning::kSigned
-                       : ep.payload_signing == config::PayloadSigning::kUnsigned
-                           ? s3::PayloadSigning::kUnsigned
-                           : s3::PayloadSigning::kAuto;
+  co.payload_signing =
+      ep.payload_signing == config::PayloadSigning::kSigned     ? s3::PayloadSigning::kSigned
+      : ep.payload_signing == config::PayloadSigning::kUnsigned ? s3::PayloadSigning::kUnsigned
+                                                                : s3::PayloadSigning::kAuto;
   co.credentials = MakeCredentials(ep.credentials);
   co.http.max_connections = static_cast<std::size_t>(ep.max_connections);
   co.http.tls.ca_file = ep.tls.ca_file;
@@ -138,7 +137,7 @@ std::vector<const Pacer*> Wiring::Pacers() const {
 }
 
 Result<RouteState*> Wiring::State(const std::string& route, const std::string& target_id,
-                                   const std::string& dest_prefix) {
+                                  const std::string& dest_prefix) {
   auto& st = states_[target_id];
   if (!st) st = MakeManifestState(*manifest_, {route, target_id}, dest_prefix);
   return st.get();
@@ -149,8 +148,8 @@ namespace {
 // Cached probe: "<wall ms> <may_write 0|1> <head_part_number 0|1|-> <crc 0|1|->".
 std::string EncodeProbe(std::int64_t at_ms, bool may_write, const storage::ProbeResult& r) {
   auto v = [](const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : "-"; };
-  return std::to_string(at_ms) + " " + (may_write ? "1" : "0") + " " + v(r.head_part_number) +
-         " " + v(r.checksum_crc32c);
+  return std::to_string(at_ms) + " " + (may_write ? "1" : "0") + " " + v(r.head_part_number) + " " +
+         v(r.checksum_crc32c);
 }
 
 bool DecodeProbe(const std::string& text, std::int64_t* at_ms, bool* may_write,
@@ -178,6 +177,8 @@ std::string Describe(const storage::ProbeResult& r) {
   };
   add("head_part_number", r.head_part_number);
   add("checksum_crc32c", r.checksum_crc32c);
+  for (std::size_t i = 0; i < r.notes.size(); ++i) out += (i == 0 ? " (" : "; ") + r.notes[i];
+  if (!r.notes.empty()) out += ")";
   return out;
 }
 
@@ -186,11 +187,12 @@ std::string Describe(const storage::ProbeResult& r) {
 io::Task<void> Wiring::ProbeNewBackends(std::int64_t now_wall_ms) {
   auto plans = std::move(to_probe_);
   to_probe_.clear();
-  const std::int64_t ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(kProbeTtl).count();
+  const std::int64_t ttl_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(kProbeTtl).count();
   for (auto& [backend, plan] : plans) {
     probed_.insert(backend);
     storage::ProbeOptions& o = plan.options;
-    if (!o.may_write) o.checksum_crc32c = false;  // cannot be learned without writing
+    if (!o.may_write) o.checksum_crc32c = false;              // cannot be learned without writing
     if (!o.head_part_number && !o.checksum_crc32c) continue;  // the config decided
     storage::ProbeResult result;
     bool cached = false;
@@ -210,21 +212,19 @@ io::Task<void> Wiring::ProbeNewBackends(std::int64_t now_wall_ms) {
     if (!cached) {
       result = co_await backend->Probe(o);
       if (manifest_) {
-        Status put = manifest_->PutMeta(plan.cache_key, EncodeProbe(now_wall_ms, o.may_write, result));
-        if (!put.ok()) spdlog::warn("endpoint {}: cannot remember its probe: {}", plan.endpoint, put.ToString());
+        Status put =
+            manifest_->PutMeta(plan.cache_key, EncodeProbe(now_wall_ms, o.may_write, result));
+        if (!put.ok()) {
+          spdlog::warn("endpoint {}: cannot remember its probe: {}", plan.endpoint, put.ToString());
+        }
       }
     }
     // Only what the config left open.
     if (!o.head_part_number) result.head_part_number.reset();
     if (!o.checksum_crc32c) result.checksum_crc32c.reset();
     backend->Learn(result);
-    spdlog::info("endpoint {} ({}): {} {}{}", plan.endpoint, backend->Describe(),
-                 cached ? "capabilities from an earlier probe:" : "probed:", Describe(result),
-                 result.notes.empty() ? "" : " (" + [&] {
-                   std::string n;
-                   for (const auto& x : result.notes) n += (n.empty() ? "" : "; ") + x;
-                   return n;
-                 }() + ")");
+    spdlog::info("endpoint {} ({}): {} {}", plan.endpoint, backend->Describe(),
+                 cached ? "capabilities from an earlier probe:" : "probed:", Describe(result));
   }
 }
 

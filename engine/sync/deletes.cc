@@ -60,8 +60,7 @@ std::optional<DeleteApproval> DecodeApproval(std::string_view text) {
 }
 
 std::string BatchFingerprint(const std::vector<std::string>& keys) {
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(),
-                                                             &XXH3_freeState);
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(), &XXH3_freeState);
   XXH3_128bits_reset(st.get());
   for (const std::string& k : keys) {
     // Length first: keys may hold any byte, so no separator is unambiguous.
@@ -172,7 +171,8 @@ io::Task<void> Pass::RunDeletes(std::vector<std::string> candidates, PassReport&
       std::string why = "mass-delete guard: " + std::to_string(eligible.size()) + " of " +
                         std::to_string(report.destination_objects) +
                         " replica objects would be deleted; paused until approved "
-                        "(ferryctl approve-deletes " + settings_.route + ")";
+                        "(ferryctl approve-deletes " +
+                        settings_.route + ")";
       if (had_approval) {
         why += approval && approval->expires_ms <= now_wall
                    ? "; the earlier approval had expired"
@@ -208,8 +208,8 @@ io::Task<void> Pass::RunDeletes(std::vector<std::string> candidates, PassReport&
                    [](const auto& a, const auto& b) { return a.first.phase > b.first.phase; });
 
   std::mutex mu;
-  std::set<std::string> blocked_units;                // GUARDED_BY(mu)
-  std::map<std::string, MarkerAtReplica> markers;     // GUARDED_BY(mu)
+  std::set<std::string> blocked_units;             // GUARDED_BY(mu)
+  std::map<std::string, MarkerAtReplica> markers;  // GUARDED_BY(mu)
   // Is this key's Velero backup marker still at the replica? (Only for the
   // files of a backups/<name>/ unit other than the marker.)
   auto marker_in_the_way = [&](const Placement& p, const std::string& key) -> io::Task<bool> {
@@ -293,7 +293,8 @@ io::Task<void> Pass::RunDeletes(std::vector<std::string> candidates, PassReport&
         // Dedup must never copy from an object that is gone.
         Status dropped = state.DropContent(*key);
         if (!dropped.ok() && report.errors.size() < kMaxReportedErrors) {
-          report.errors.push_back(dropped.Annotate("forgetting a deleted object's content").ToString());
+          report.errors.push_back(
+              dropped.Annotate("forgetting a deleted object's content").ToString());
         }
         Status erased = state.Erase(*key);
         if (!erased.ok() && report.errors.size() < kMaxReportedErrors) {

@@ -36,9 +36,10 @@ namespace ferry::engine {
 inline constexpr std::chrono::hours kApprovalTtl{1};
 
 // Meta names in the route state.
-inline constexpr char kMetaDeletesPaused[] = "deletes_paused";       // held count, "" = none
-inline constexpr char kMetaDeletesBatch[] = "deletes_paused_batch";  // fingerprint of the held batch
-inline constexpr char kMetaApproval[] = "approve_deletes";           // EncodeApproval, "" = none
+inline constexpr char kMetaDeletesPaused[] = "deletes_paused";  // held count, "" = none
+inline constexpr char kMetaDeletesBatch[] =
+    "deletes_paused_batch";                                 // fingerprint of the held batch
+inline constexpr char kMetaApproval[] = "approve_deletes";  // EncodeApproval, "" = none
 
 // An operator's approval of one held batch.
 struct DeleteApproval {

@@ -110,8 +110,8 @@ Result<Listeners> BindListeners(asio::any_io_executor ex, std::string_view liste
     // A name (e.g. "localhost"): resolved once, at start.
     auto names = resolve ? resolve(host) : SystemResolve(host);
     if (!names.ok()) {
-      return Invalid(listen, "cannot resolve host \"" + host + "\": " +
-                                 names.status().error().message);
+      return Invalid(listen,
+                     "cannot resolve host \"" + host + "\": " + names.status().error().message);
     }
     for (const std::string& n : *names) {
       auto a = asio::ip::make_address(n, ec);
@@ -135,14 +135,12 @@ Result<Listeners> BindListeners(asio::any_io_executor ex, std::string_view liste
           continue;
         }
         // Our kernel-chosen port is taken in this address's family: start over.
-        if (requested_port == 0 && !out.acceptors.empty() &&
-            ec == asio::error::address_in_use) {
+        if (requested_port == 0 && !out.acceptors.empty() && ec == asio::error::address_in_use) {
           retry = true;
           break;
         }
-        return Status::Error(ErrorClass::kFatal, "cannot listen on " + std::string(listen) +
-                                                     " (" + FormatEndpoint(ep) +
-                                                     "): " + ec.message());
+        return Status::Error(ErrorClass::kFatal, "cannot listen on " + std::string(listen) + " (" +
+                                                     FormatEndpoint(ep) + "): " + ec.message());
       }
       out.port = acc->local_endpoint().port();
       out.addresses.push_back(FormatEndpoint(acc->local_endpoint()));

@@ -154,8 +154,9 @@ Task<std::optional<bool>> ProbeHeadByReading(s3::Client& c, const std::string& p
     const int n = EtagParts(o.etag);
     if (n >= 2) co_return co_await PartOneAnswered(c, o.key, n, o.size, notes);
   }
-  notes->push_back("no multipart object in the first listing page to probe HEAD ?partNumber "
-                   "with (the answer for each object is checked as it comes)");
+  notes->push_back(
+      "no multipart object in the first listing page to probe HEAD ?partNumber "
+      "with (the answer for each object is checked as it comes)");
   co_return std::nullopt;
 }
 

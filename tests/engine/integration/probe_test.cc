@@ -47,11 +47,16 @@ TEST_F(ProbeTest, DestinationIsProbedOnceAndTheAnswerRemembered) {
   // s3sim checks CRC32C (the wrong one is refused, the right one returned)
   // and answers HEAD ?partNumber=1 for part 1.
   auto dst_probe = ProbeRequests(dst_.Log(dseq));
-  std::multiset<std::string> expected = {
-      "PutObject 400",    "PutObject 200",  "HeadObject 200",
-      "DeleteObject 204", "CreateMultipartUpload 200", "UploadPart 200",
-      "UploadPart 200",   "CompleteMultipartUpload 200", "HeadObject 206",
-      "DeleteObject 204"};
+  std::multiset<std::string> expected = {"PutObject 400",
+                                         "PutObject 200",
+                                         "HeadObject 200",
+                                         "DeleteObject 204",
+                                         "CreateMultipartUpload 200",
+                                         "UploadPart 200",
+                                         "UploadPart 200",
+                                         "CompleteMultipartUpload 200",
+                                         "HeadObject 206",
+                                         "DeleteObject 204"};
   EXPECT_EQ(OpsWithStatus(dst_probe), expected);
   bool part_one_asked = false;
   for (const auto& e : dst_probe) {

@@ -114,9 +114,12 @@ TEST(DeleteApprovalTest, EncodingRoundTripsAndRejectsJunk) {
   EXPECT_EQ(back->approved_ms, 123);
   EXPECT_EQ(back->expires_ms, 456);
   // The format before batches were named ("1") and damaged values arm nothing.
-  for (const char* junk : {"", "1", "0 " "0123456789abcdef0123456789abcdef 1 2", "x y z w",
-                           "5 short 1 2", "5 0123456789abcdef0123456789abcdef 1",
-                           "5 0123456789abcdef0123456789abcdef 1 2 3", "-5 0123456789abcdef0123456789abcdef 1 2"}) {
+  for (const char* junk :
+       {"", "1",
+        "0 "
+        "0123456789abcdef0123456789abcdef 1 2",
+        "x y z w", "5 short 1 2", "5 0123456789abcdef0123456789abcdef 1",
+        "5 0123456789abcdef0123456789abcdef 1 2 3", "-5 0123456789abcdef0123456789abcdef 1 2"}) {
     EXPECT_FALSE(DecodeApproval(junk).has_value()) << junk;
   }
 }

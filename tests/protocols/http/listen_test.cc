@@ -192,7 +192,8 @@ TEST_F(ListenTest, SystemLocalhostListensOnEveryAddressItResolvesTo) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Server& server = **s;
   for (const std::string& a : *resolved) {
-    const std::string bound = At(a.find(':') != std::string::npos ? "[" + a + "]" : a, server.port());
+    const std::string bound =
+        At(a.find(':') != std::string::npos ? "[" + a + "]" : a, server.port());
     const bool listening = std::count(server.addresses().begin(), server.addresses().end(), bound);
     const bool skipped = std::any_of(server.skipped().begin(), server.skipped().end(),
                                      [&](const std::string& x) { return x.starts_with(a + " "); });

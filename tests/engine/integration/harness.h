@@ -28,6 +28,7 @@
 #include "engine/daemon/daemon.h"
 #include "engine/sync/pass.h"
 #include "protocols/base/status.h"
+#include "protocols/s3/clock_skew.h"
 #include "sim/admin_client.h"
 #include "storage/backend.h"
 #include "tests/support/process.h"
@@ -68,6 +69,7 @@ class Region {
   std::unique_ptr<sim::AdminClient> admin_;
   std::uint16_t port_ = 0;
   std::string bucket_;
+  std::shared_ptr<s3::ClockSkew> clock_skew_;  // this process's, for OpenBackend
 };
 
 // Knobs of the generated configuration.

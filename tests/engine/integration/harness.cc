@@ -100,7 +100,14 @@ Status Region::Start(const std::string& dir, const std::string& name, const std:
   so.argv.insert(so.argv.end(), extra.begin(), extra.end());
   FERRY_ASSIGN_OR_RETURN(proc_, testing::Process::Spawn(std::move(so)));
   FERRY_ASSIGN_OR_RETURN(port_, proc_->WaitForPortFile(port_file, seconds(30)));
-  clock_skew_ = std::make_shared<s3::ClockSkew>(url());
+  {
+    // The learned clock offset is shared per URL in this process (the
+    // daemon's and the test's clients agree on it). A new server on a port
+    // that an earlier case's skewed server used must not inherit its skew.
+    auto skew = s3::ClockSkewFor(url());
+    const auto now = std::chrono::system_clock::now();
+    (void)skew->Learn(now, now, skew->offset());
+  }
   admin_ = std::make_unique<sim::AdminClient>("127.0.0.1", port_);
   return Status::Ok();
 }
@@ -111,9 +118,6 @@ std::shared_ptr<storage::Backend> Region::OpenBackend(boost::asio::io_context& i
   o.client.bucket = bucket_;
   o.client.credentials = s3::StaticCredentials({kAccessKey, kSecretKey, ""});
   o.client.request_timeout = std::chrono::milliseconds(30'000);
-  // This server's own clock offset. (The shared one is per URL: a region on
-  // a port an earlier case's skewed server used would inherit its skew.)
-  o.client.clock_skew = clock_skew_;
   o.capabilities.min_part_size = kMiB;
   auto b = storage::OpenS3Backend(ioc.get_executor(), o);
   if (!b.ok()) ADD_FAILURE() << b.status().ToString();

@@ -69,7 +69,6 @@ class Region {
   std::unique_ptr<sim::AdminClient> admin_;
   std::uint16_t port_ = 0;
   std::string bucket_;
-  std::shared_ptr<s3::ClockSkew> clock_skew_;  // this process's, for OpenBackend
 };
 
 // Knobs of the generated configuration.

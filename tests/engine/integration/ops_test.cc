@@ -262,12 +262,13 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   StartDaemon();
 
   // sd_notify: READY and a STATUS line with the lag; the watchdog pings.
-  // (Polled: READY comes once the listeners are up, WATCHDOG=1 every 200 ms.)
+  // (Polled: READY comes once every route was listed, WATCHDOG=1 every 200 ms.)
   std::string notes;
   for (auto until = Clock::now() + seconds(10); Clock::now() < until;) {
     notes.clear();
     for (const auto& n : Notifications()) notes += n + "\n";
-    if (notes.find("lag ok") != std::string::npos &&
+    if (notes.find("READY=1") != std::string::npos &&
+        notes.find("lag ok") != std::string::npos &&
         notes.find("WATCHDOG=1") != std::string::npos) {
       break;
     }

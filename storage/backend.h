@@ -43,6 +43,9 @@ struct Capabilities {
   bool list_common_prefixes = true;  // delimiter listing fills common_prefixes
   bool conditional_get = true;       // If-Match on GET answered with 412
   bool checksum_crc32c = false;      // x-amz-checksum-crc32c stored and returned
+  // ListMultipartUploads URL-encodes keys as asked but leaves out
+  // <EncodingType> (Ceph RGW 16): its keys are decoded anyway.
+  bool uploads_encoded_undeclared = false;
   std::uint64_t min_part_size = 5ull << 20;    // all parts but the last
   std::uint64_t max_part_size = 5ull << 30;
   int max_parts = 10000;
@@ -82,6 +85,9 @@ struct ProbeOptions {
   std::string prefix;  // where probe objects go, or where a read probe lists
   bool head_part_number = true;  // learn this (false: the config decided it)
   bool checksum_crc32c = true;   // learn this (needs may_write)
+  bool etag_is_md5 = true;       // learn this
+  // How ListMultipartUploads answers (needs may_write: a probe upload).
+  bool uploads_encoding = true;
 };
 
 // What a probe learned: a field is set only when the server's answers
@@ -89,6 +95,8 @@ struct ProbeOptions {
 struct ProbeResult {
   std::optional<bool> head_part_number;
   std::optional<bool> checksum_crc32c;
+  std::optional<bool> etag_is_md5;
+  std::optional<bool> uploads_encoded_undeclared;
   std::vector<std::string> notes;
 };
 

@@ -89,7 +89,8 @@ std::string FerryConfigYaml(const RegionPair& pair, const FerrySettings& s, cons
       << "    max_connections: " << s.max_connections << "\n"
       // Set, not probed: s3sim's answers are known, and a start-up probe's
       // writes would count in the destination's totals and the timings.
-      << "    capabilities: {head_part_number: true, checksum_crc32c: false}\n";
+      << "    capabilities: {head_part_number: true, checksum_crc32c: false, etag_is_md5: true,"
+         " uploads_encoded_undeclared: false}\n";
     if (r.tls()) y << "    tls: {ca_file: " << pair.ca_file << "}\n";
   };
   y << "# written by ferry-bench\n"

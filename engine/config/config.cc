@@ -90,7 +90,7 @@ std::string_view ToString(CredentialsConfig::Kind v) {
 
 bool CapabilityOverrides::empty() const {
   return !list_common_prefixes && !head_part_number && !cross_bucket_copy && !etag_is_md5 &&
-         !checksum_crc32c && !min_part_size && !max_parts;
+         !checksum_crc32c && !uploads_encoded_undeclared && !min_part_size && !max_parts;
 }
 
 const Endpoint* Config::FindEndpoint(std::string_view name) const {

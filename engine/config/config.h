@@ -93,6 +93,7 @@ struct CapabilityOverrides {
   std::optional<bool> cross_bucket_copy;
   std::optional<bool> etag_is_md5;
   std::optional<bool> checksum_crc32c;
+  std::optional<bool> uploads_encoded_undeclared;
   std::optional<std::uint64_t> min_part_size;
   std::optional<int> max_parts;
   bool empty() const;

@@ -62,12 +62,14 @@ void ParseCredentials(const Field& field, CredentialsConfig* out) {
 
 void ParseCapabilities(const Field& field, CapabilityOverrides* out) {
   MapReader m(field, {"list_common_prefixes", "head_part_number", "cross_bucket_copy",
-                      "etag_is_md5", "checksum_crc32c", "min_part_size", "max_parts"});
+                      "etag_is_md5", "checksum_crc32c", "uploads_encoded_undeclared",
+                      "min_part_size", "max_parts"});
   ReadOptional(m, "list_common_prefixes", &out->list_common_prefixes, ReadBool);
   ReadOptional(m, "head_part_number", &out->head_part_number, ReadBool);
   ReadOptional(m, "cross_bucket_copy", &out->cross_bucket_copy, ReadBool);
   ReadOptional(m, "etag_is_md5", &out->etag_is_md5, ReadBool);
   ReadOptional(m, "checksum_crc32c", &out->checksum_crc32c, ReadBool);
+  ReadOptional(m, "uploads_encoded_undeclared", &out->uploads_encoded_undeclared, ReadBool);
   ReadOptional(m, "min_part_size", &out->min_part_size,
                [](const Field& f) { return ReadSize(f, 1, kMaxPartSize); });
   ReadOptional(m, "max_parts", &out->max_parts,

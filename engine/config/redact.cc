@@ -84,6 +84,9 @@ void WriteEndpoint(Writer& w, const Endpoint& ep) {
     if (cap.cross_bucket_copy) w.Line(3, "cross_bucket_copy", Bool(*cap.cross_bucket_copy));
     if (cap.etag_is_md5) w.Line(3, "etag_is_md5", Bool(*cap.etag_is_md5));
     if (cap.checksum_crc32c) w.Line(3, "checksum_crc32c", Bool(*cap.checksum_crc32c));
+    if (cap.uploads_encoded_undeclared) {
+      w.Line(3, "uploads_encoded_undeclared", Bool(*cap.uploads_encoded_undeclared));
+    }
     if (cap.min_part_size) w.Line(3, "min_part_size", FormatSize(*cap.min_part_size));
     if (cap.max_parts) w.Line(3, "max_parts", std::to_string(*cap.max_parts));
   }

@@ -73,6 +73,23 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
     }
   }
   Table(out, rows);
+  const auto endpoints = s.value("endpoints", nlohmann::json::array());
+  if (endpoints.empty()) return;
+  // One row per endpoint and bucket: each capability as value and source.
+  out << "\n";
+  std::vector<std::vector<std::string>> caps = {{"ENDPOINT", "BACKEND", "CAPABILITIES"}};
+  for (const auto& e : endpoints) {
+    std::string list;
+    // Named: a range-for over items() of a temporary would outlive it.
+    const nlohmann::json capabilities = e.value("capabilities", nlohmann::json::object());
+    for (const auto& [name, c] : capabilities.items()) {
+      if (!list.empty()) list += ", ";
+      list += name + "=" + (c.value("value", false) ? "true" : "false") + " (" +
+              c.value("source", std::string("?")) + ")";
+    }
+    caps.push_back({Str(e, "endpoint"), Str(e, "backend"), list});
+  }
+  Table(out, caps);
 }
 
 void PrintLag(const nlohmann::json& s, std::ostream& out) {

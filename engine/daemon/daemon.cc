@@ -279,6 +279,7 @@ io::Task<int> Daemon::RunOnce() {
   Impl& d = *impl_;
   std::shared_ptr<Generation> g = d.Current();
   co_await d.wiring.ProbeNewBackends(d.TimeSource().WallMs());
+  d.registry.SetEndpointReports(d.wiring.EndpointReports());
   auto started = std::chrono::steady_clock::now();
   d.last_reports.assign(g->targets.size(), PassReport());
   Status ignored = co_await RunParallel(
@@ -324,9 +325,11 @@ io::Task<int> Daemon::RunOnce() {
     }
   }
   const TransferCounters& c = d.replicator->counters();
-  spdlog::info("pass finished in {:.1f}s: {} bytes read, {} bytes written, {} parts, {} resumed",
-               secs, c.bytes_read.load(), c.bytes_written.load(), c.parts_uploaded.load(),
-               c.parts_resumed.load());
+  spdlog::info(
+      "pass finished in {:.1f}s: {} bytes read, {} bytes written, {} parts, {} resumed, {} "
+      "layouts_misguessed",
+      secs, c.bytes_read.load(), c.bytes_written.load(), c.parts_uploaded.load(),
+      c.parts_resumed.load(), c.layouts_misguessed.load());
   co_return all ? kExitMatched : kExitMismatch;
 }
 
@@ -489,6 +492,7 @@ io::Task<void> Daemon::RunForever() {
   while (!d.stopping.load()) {
     std::shared_ptr<Generation> g = d.Current();
     co_await d.wiring.ProbeNewBackends(d.TimeSource().WallMs());  // this generation's new backends
+    d.registry.SetEndpointReports(d.wiring.EndpointReports());
     const int n = static_cast<int>(g->targets.size());
     Status ignored = co_await RunParallel(2 * n, [&](int i, ParallelControl&) -> io::Task<Status> {
       TargetRuntime* t = g->targets[static_cast<std::size_t>(i / 2)].get();

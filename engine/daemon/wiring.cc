@@ -32,6 +32,7 @@ storage::Capabilities MakeCapabilities(const config::CapabilityOverrides& o) {
   if (o.cross_bucket_copy) caps.cross_bucket_copy = *o.cross_bucket_copy;
   if (o.etag_is_md5) caps.etag_is_md5 = *o.etag_is_md5;
   if (o.checksum_crc32c) caps.checksum_crc32c = *o.checksum_crc32c;
+  if (o.uploads_encoded_undeclared) caps.uploads_encoded_undeclared = *o.uploads_encoded_undeclared;
   if (o.min_part_size) caps.min_part_size = *o.min_part_size;
   if (o.max_parts) caps.max_parts = *o.max_parts;
   return caps;
@@ -52,7 +53,8 @@ std::string Fingerprint(const config::Endpoint& ep) {
          (ep.tls.insecure_skip_verify ? "1" : "0") + '|' + std::to_string(ep.max_connections) +
          '|' + std::string(config::ToString(ep.payload_signing)) + '|' +
          opt(o.list_common_prefixes) + opt(o.head_part_number) + opt(o.cross_bucket_copy) +
-         opt(o.etag_is_md5) + opt(o.checksum_crc32c) + opt(o.min_part_size) + opt(o.max_parts);
+         opt(o.etag_is_md5) + opt(o.checksum_crc32c) + opt(o.uploads_encoded_undeclared) +
+         opt(o.min_part_size) + opt(o.max_parts);
 }
 
 }  // namespace
@@ -118,8 +120,15 @@ Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::L
     if (plan.endpoint.empty()) {
       plan.endpoint = ep.name;
       plan.cache_key = "probe|" + ep.url.text + "|" + ep.region + "|" + loc.bucket;
-      plan.options.head_part_number = !ep.capabilities.head_part_number.has_value();
-      plan.options.checksum_crc32c = !ep.capabilities.checksum_crc32c.has_value();
+      const config::CapabilityOverrides& set = ep.capabilities;
+      plan.options.head_part_number = !set.head_part_number.has_value();
+      plan.options.checksum_crc32c = !set.checksum_crc32c.has_value();
+      plan.options.etag_is_md5 = !set.etag_is_md5.has_value();
+      plan.options.uploads_encoding = !set.uploads_encoded_undeclared.has_value();
+      if (set.uploads_encoded_undeclared) plan.from_config.insert("uploads_encoded_undeclared");
+      if (set.head_part_number) plan.from_config.insert("head_part_number");
+      if (set.checksum_crc32c) plan.from_config.insert("checksum_crc32c");
+      if (set.etag_is_md5) plan.from_config.insert("etag_is_md5");
       plan.options.prefix = loc.prefix;
     }
     if (destination && !plan.options.may_write) {
@@ -145,38 +154,62 @@ Result<RouteState*> Wiring::State(const std::string& route, const std::string& t
 
 namespace {
 
-// Cached probe: "<wall ms> <may_write 0|1> <head_part_number 0|1|-> <crc 0|1|->".
+// The capabilities a probe can learn, in the order the cache stores them.
+struct ProbedCapability {
+  const char* name;
+  std::optional<bool> storage::ProbeResult::*learned;
+  bool storage::ProbeOptions::*wanted;
+  bool storage::Capabilities::*value;
+};
+constexpr ProbedCapability kProbed[] = {
+    {"head_part_number", &storage::ProbeResult::head_part_number,
+     &storage::ProbeOptions::head_part_number, &storage::Capabilities::head_part_number},
+    {"checksum_crc32c", &storage::ProbeResult::checksum_crc32c,
+     &storage::ProbeOptions::checksum_crc32c, &storage::Capabilities::checksum_crc32c},
+    {"etag_is_md5", &storage::ProbeResult::etag_is_md5, &storage::ProbeOptions::etag_is_md5,
+     &storage::Capabilities::etag_is_md5},
+    {"uploads_encoded_undeclared", &storage::ProbeResult::uploads_encoded_undeclared,
+     &storage::ProbeOptions::uploads_encoding, &storage::Capabilities::uploads_encoded_undeclared},
+};
+
+// Cached probe: "<wall ms> <may_write 0|1>" and then "0", "1" or "-"
+// (undecided) for each of kProbed.
 std::string EncodeProbe(std::int64_t at_ms, bool may_write, const storage::ProbeResult& r) {
-  auto v = [](const std::optional<bool>& b) { return b ? (*b ? "1" : "0") : "-"; };
-  return std::to_string(at_ms) + " " + (may_write ? "1" : "0") + " " + v(r.head_part_number) + " " +
-         v(r.checksum_crc32c);
+  std::string out = std::to_string(at_ms) + " " + (may_write ? "1" : "0");
+  for (const ProbedCapability& c : kProbed) {
+    const std::optional<bool>& v = r.*c.learned;
+    out += v ? (*v ? " 1" : " 0") : " -";
+  }
+  return out;
 }
 
 bool DecodeProbe(const std::string& text, std::int64_t* at_ms, bool* may_write,
                  storage::ProbeResult* r) {
   std::istringstream in(text);
-  std::string write, hpn, crc;
-  if (!(in >> *at_ms >> write >> hpn >> crc)) return false;
-  auto v = [](const std::string& t, std::optional<bool>* out) {
-    if (t == "1" || t == "0") {
-      *out = t == "1";
-      return true;
-    }
-    return t == "-";
-  };
+  std::string write;
+  if (!(in >> *at_ms >> write) || (write != "0" && write != "1")) return false;
   *may_write = write == "1";
-  return (write == "0" || write == "1") && v(hpn, &r->head_part_number) &&
-         v(crc, &r->checksum_crc32c);
+  for (const ProbedCapability& c : kProbed) {
+    std::string t;
+    if (!(in >> t)) return false;  // an older, shorter entry: probe again
+    if (t == "1" || t == "0") {
+      r->*c.learned = t == "1";
+    } else if (t != "-") {
+      return false;
+    }
+  }
+  std::string extra;
+  return !(in >> extra);
 }
 
-std::string Describe(const storage::ProbeResult& r) {
+std::string Describe(const storage::ProbeResult& r, const storage::ProbeOptions& o) {
   std::string out;
-  auto add = [&](const char* name, const std::optional<bool>& v) {
+  for (const ProbedCapability& c : kProbed) {
+    if (!(o.*c.wanted)) continue;
+    const std::optional<bool>& v = r.*c.learned;
     if (!out.empty()) out += ", ";
-    out += std::string(name) + "=" + (v ? (*v ? "true" : "false") : "undecided");
-  };
-  add("head_part_number", r.head_part_number);
-  add("checksum_crc32c", r.checksum_crc32c);
+    out += std::string(c.name) + "=" + (v ? (*v ? "true" : "false") : "undecided");
+  }
   for (std::size_t i = 0; i < r.notes.size(); ++i) out += (i == 0 ? " (" : "; ") + r.notes[i];
   if (!r.notes.empty()) out += ")";
   return out;
@@ -192,24 +225,31 @@ io::Task<void> Wiring::ProbeNewBackends(std::int64_t now_wall_ms) {
   for (auto& [backend, plan] : plans) {
     probed_.insert(backend);
     storage::ProbeOptions& o = plan.options;
-    if (!o.may_write) o.checksum_crc32c = false;              // cannot be learned without writing
-    if (!o.head_part_number && !o.checksum_crc32c) continue;  // the config decided
+    if (!o.may_write) {  // cannot be learned without writing
+      o.checksum_crc32c = false;
+      o.uploads_encoding = false;
+    }
+    bool any = false;
+    for (const ProbedCapability& c : kProbed) any = any || o.*c.wanted;
     storage::ProbeResult result;
     bool cached = false;
-    if (manifest_) {
+    if (any && manifest_) {
       auto stored = manifest_->GetMeta(plan.cache_key);
       std::int64_t at = 0;
       bool wrote = false;
       storage::ProbeResult r;
-      if (stored.ok() && *stored && DecodeProbe(**stored, &at, &wrote, &r) &&
-          now_wall_ms - at >= 0 && now_wall_ms - at < ttl_ms && wrote == o.may_write &&
-          (!o.head_part_number || r.head_part_number) &&
-          (!o.checksum_crc32c || r.checksum_crc32c)) {
+      bool usable = stored.ok() && *stored && DecodeProbe(**stored, &at, &wrote, &r) &&
+                    now_wall_ms - at >= 0 && now_wall_ms - at < ttl_ms && wrote == o.may_write;
+      if (!stored.ok()) {
+        spdlog::warn("endpoint {}: cannot read its earlier probe: {}", plan.endpoint,
+                     stored.status().ToString());
+      }
+      if (usable) {
         result = r;
         cached = true;
       }
     }
-    if (!cached) {
+    if (any && !cached) {
       result = co_await backend->Probe(o);
       if (manifest_) {
         Status put =
@@ -220,12 +260,36 @@ io::Task<void> Wiring::ProbeNewBackends(std::int64_t now_wall_ms) {
       }
     }
     // Only what the config left open.
-    if (!o.head_part_number) result.head_part_number.reset();
-    if (!o.checksum_crc32c) result.checksum_crc32c.reset();
+    for (const ProbedCapability& c : kProbed) {
+      if (!(o.*c.wanted)) (result.*c.learned).reset();
+    }
     backend->Learn(result);
-    spdlog::info("endpoint {} ({}): {} {}", plan.endpoint, backend->Describe(),
-                 cached ? "capabilities from an earlier probe:" : "probed:", Describe(result));
+    if (any) {
+      spdlog::info("endpoint {} ({}): {} {}", plan.endpoint, backend->Describe(),
+                   cached ? "capabilities from an earlier probe:" : "probed:", Describe(result, o));
+    }
+    EndpointReport report;
+    report.endpoint = plan.endpoint;
+    report.backend = backend->Describe();
+    for (const ProbedCapability& c : kProbed) {
+      CapabilityReport cap;
+      cap.name = c.name;
+      cap.value = backend->capabilities().*c.value;
+      cap.source = plan.from_config.count(c.name) ? "config"
+                   : (result.*c.learned).has_value()
+                       ? (cached ? "probed earlier" : "probed")
+                       : (o.*c.wanted ? "assumed (probe undecided)" : "assumed");
+      report.capabilities.push_back(std::move(cap));
+    }
+    report.notes = result.notes;
+    reports_[plan.endpoint + "|" + backend->bucket()] = std::move(report);
   }
+}
+
+std::vector<EndpointReport> Wiring::EndpointReports() const {
+  std::vector<EndpointReport> out;
+  for (const auto& [_, r] : reports_) out.push_back(r);
+  return out;
 }
 
 }  // namespace ferry::engine

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "engine/config/config.h"
+#include "engine/status/registry.h"
 #include "engine/sync/route_state.h"
 #include "engine/transfer/retry.h"
 #include "protocols/http/client.h"
@@ -50,6 +51,9 @@ class Wiring {
   // kProbeTtl, so a restart does not repeat it. REQUIRES: none of these
   // backends is in use yet (call before a generation's loops start).
   io::Task<void> ProbeNewBackends(std::int64_t now_wall_ms);
+  // What every probed backend's capabilities are and where each came from
+  // (config, probe, assumed), for `ferryctl status`.
+  std::vector<EndpointReport> EndpointReports() const;
   // The state of one (route, destination); `dest_prefix` maps destination
   // keys to route-relative ones.
   Result<RouteState*> State(const std::string& route, const std::string& target_id,
@@ -73,9 +77,11 @@ class Wiring {
     std::string endpoint;  // name, for the log
     std::string cache_key;  // manifest meta name
     storage::ProbeOptions options;
+    std::set<std::string> from_config;  // capabilities the endpoint's config set
   };
   std::map<storage::Backend*, ProbePlan> to_probe_;
   std::set<storage::Backend*> probed_;
+  std::map<std::string, EndpointReport> reports_;  // by "endpoint|bucket"
 };
 
 }  // namespace ferry::engine

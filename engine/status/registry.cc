@@ -247,6 +247,11 @@ nlohmann::json Registry::DestinationJson(const DestinationFigures& f, std::int64
   return d;
 }
 
+void Registry::SetEndpointReports(std::vector<EndpointReport> reports) {
+  std::lock_guard lock(mu_);
+  endpoint_reports_ = std::move(reports);
+}
+
 nlohmann::json Registry::StatusJson(std::int64_t now_ms) const {
   nlohmann::json j;
   j["version"] = version_;
@@ -264,6 +269,23 @@ nlohmann::json Registry::StatusJson(std::int64_t now_ms) const {
       route["destinations"].push_back(DestinationJson(d->Figures(now_ms), now_ms, d->reconciled()));
     }
     j["routes"].push_back(route);
+  }
+  std::vector<EndpointReport> reports;
+  {
+    std::lock_guard lock(mu_);
+    reports = endpoint_reports_;
+  }
+  j["endpoints"] = nlohmann::json::array();
+  for (const EndpointReport& r : reports) {
+    nlohmann::json e;
+    e["endpoint"] = r.endpoint;
+    e["backend"] = r.backend;
+    e["capabilities"] = nlohmann::json::object();
+    for (const CapabilityReport& c : r.capabilities) {
+      e["capabilities"][c.name] = {{"value", c.value}, {"source", c.source}};
+    }
+    e["probe_notes"] = r.notes;
+    j["endpoints"].push_back(std::move(e));
   }
   return j;
 }

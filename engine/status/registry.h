@@ -19,6 +19,22 @@
 
 namespace ferry::engine {
 
+// One capability of an endpoint's backend as ferryd uses it, and where the
+// value came from: "config", "probed", "probed earlier" (the manifest's
+// cached probe), "assumed" (AWS's behaviour; nothing asked).
+struct CapabilityReport {
+  std::string name;
+  bool value = false;
+  std::string source;
+};
+
+struct EndpointReport {
+  std::string endpoint;  // config name
+  std::string backend;   // "s3://host:port/bucket"
+  std::vector<CapabilityReport> capabilities;
+  std::vector<std::string> notes;  // what the probe saw
+};
+
 class Registry {
  public:
   explicit Registry(std::string version);
@@ -33,6 +49,7 @@ class Registry {
   };
   void SetRoutes(std::vector<RouteInfo> routes);
   void SetEndpoints(std::vector<const Pacer*> pacers);
+  void SetEndpointReports(std::vector<EndpointReport> reports);
   void SetBufferPool(const BufferPool* pool, std::uint64_t limit);
   void SetRoutePaused(const std::string& route, bool paused);
 
@@ -66,6 +83,7 @@ class Registry {
   mutable std::mutex mu_;
   std::vector<RouteInfo> routes_;                     // GUARDED_BY(mu_)
   std::vector<const Pacer*> pacers_;                  // GUARDED_BY(mu_)
+  std::vector<EndpointReport> endpoint_reports_;      // GUARDED_BY(mu_)
   const BufferPool* pool_ = nullptr;                  // GUARDED_BY(mu_)
   std::uint64_t pool_limit_ = 0;                      // GUARDED_BY(mu_)
   std::map<std::string, std::uint64_t> events_;       // GUARDED_BY(mu_)

@@ -84,17 +84,6 @@ std::string MultipartEtag(const std::string& concatenated_md5s, int parts) {
   return digest::ToHex(digest::Md5(concatenated_md5s)) + "-" + std::to_string(parts);
 }
 
-int EtagParts(const std::string& etag) {
-  auto dash = etag.rfind('-');
-  if (dash == std::string::npos || dash + 1 >= etag.size()) return 0;
-  int n = 0;
-  for (std::size_t i = dash + 1; i < etag.size(); ++i) {
-    if (etag[i] < '0' || etag[i] > '9' || n > 100000) return 0;
-    n = n * 10 + (etag[i] - '0');
-  }
-  return n;
-}
-
 std::optional<std::uint32_t> FullObjectCrc32c(const std::string& value) {
   if (value.empty() || value.find('-') != std::string::npos) return std::nullopt;
   return crc32c::FromBase64(value);
@@ -193,7 +182,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
     from.if_match = out.src_etag;
     // verify: etag: a multipart source keeps its ETag only when copied in
     // its own part layout (CopyObject would give it a single-part ETag).
-    const bool keep_layout = req.require_etag && EtagParts(out.src_etag) > 0 && dcaps.multipart;
+    const bool keep_layout = req.require_etag && s3::EtagPartCount(out.src_etag) > 0 && dcaps.multipart;
     if (!fits_one_copy || keep_layout) {
       co_return co_await PartCopy(req, out, from, CopyAction::kServerCopy);
     }
@@ -230,7 +219,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
 
   // verify: etag: a single-part source keeps its ETag (its MD5) only when
   // sent by one PUT.
-  const bool one_put_for_etag = req.require_etag && EtagParts(out.src_etag) == 0 &&
+  const bool one_put_for_etag = req.require_etag && s3::EtagPartCount(out.src_etag) == 0 &&
                                 out.size <= dcaps.max_single_put && out.size <= pool_.capacity();
   if (out.size <= settings_.multipart_threshold || !dcaps.multipart || one_put_for_etag) {
     co_return co_await SinglePut(req, std::move(out));

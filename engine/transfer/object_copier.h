@@ -83,6 +83,8 @@ struct TransferCounters {
   std::atomic<std::uint64_t> parts_uploaded{0};
   std::atomic<std::uint64_t> parts_resumed{0};
   std::atomic<std::uint64_t> restarts{0};
+  // Inferred part layouts (Layout::inferred) the part ETags disproved.
+  std::atomic<std::uint64_t> layouts_misguessed{0};
 };
 
 struct Side {
@@ -135,6 +137,10 @@ class ObjectCopier {
     std::uint64_t part_size = 0;
     int parts = 0;
     bool mirrored = false;
+    // Mirrored from the source ETag's part count and the object's size (the
+    // source ignores HEAD ?partNumber): a guess the combined part ETags
+    // confirm before Complete, or the object is sent again unmirrored.
+    bool inferred = false;
   };
   // A multipart upload to continue: the journaled upload of this very
   // source version and part size with the parts it finished (journaled and
@@ -154,8 +160,10 @@ class ObjectCopier {
   io::Task<Result<CopyOutcome>> CopyOnce(const CopyRequest& req);
   // `buffered`: the parts pass through the buffer pool (so none may exceed
   // its capacity); false for UploadPartCopy, whose bytes never reach ferry.
+  // `infer`: where HEAD ?partNumber cannot show the source's layout, guess
+  // it (InferPartSize).
   io::Task<Result<Layout>> ChooseLayout(const CopyRequest& req, const storage::ObjectInfo& src,
-                                        bool buffered = true);
+                                        bool buffered = true, bool infer = true);
   io::Task<Result<CopyOutcome>> ServerCopy(const CopyRequest& req, CopyOutcome out,
                                            storage::CopySourceRef from, CopyAction action);
   // Server-side copy of an object above the single-copy limit: a multipart
@@ -163,7 +171,8 @@ class ObjectCopier {
   io::Task<Result<CopyOutcome>> PartCopy(const CopyRequest& req, CopyOutcome out,
                                          storage::CopySourceRef from, CopyAction action);
   io::Task<Result<CopyOutcome>> SinglePut(const CopyRequest& req, CopyOutcome out);
-  io::Task<Result<CopyOutcome>> Multipart(const CopyRequest& req, CopyOutcome out);
+  io::Task<Result<CopyOutcome>> Multipart(const CopyRequest& req, CopyOutcome out,
+                                          bool infer = true);
   io::Task<Status> ReadBack(const CopyRequest& req, const CopyOutcome& out);
   // The read-back step and the verify: checksum requirement, at the end of a copy.
   io::Task<Result<CopyOutcome>> FinishVerify(const CopyRequest& req, CopyOutcome out);
@@ -191,8 +200,12 @@ std::string ContentId(const std::string& etag, std::uint64_t size);
 std::string MultipartEtag(const std::string& concatenated_md5s, int parts);
 // A kRetryable error about `key` (a mismatch that a second try may cure).
 Status RetryableAt(std::string message, const std::string& key);
-// The number of parts an ETag names ("...-N"), or 0 for a single-part ETag.
-int EtagParts(const std::string& etag);
+// The part size a writer most likely cut an object of `size` bytes into `n`
+// parts with, when nothing shows it (HEAD ?partNumber ignored): S3 writers
+// cut whole MiB (AWS CLI 8, the AWS Go SDK and rclone 5, minio-go multiples
+// of 16), so the common sizes first, then the smallest whole-MiB size that
+// gives exactly `n` parts; nullopt when none does.
+std::optional<std::uint64_t> InferPartSize(std::uint64_t size, int n);
 // A full-object CRC32C ("base64", not "base64-N"), parsed; nullopt otherwise.
 std::optional<std::uint32_t> FullObjectCrc32c(const std::string& value);
 // True when an object encrypted as `e` on an endpoint with `caps` has an

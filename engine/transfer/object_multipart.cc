@@ -26,16 +26,31 @@ struct PartDone {
 
 }  // namespace
 
+std::optional<std::uint64_t> InferPartSize(std::uint64_t size, int n) {
+  if (n < 2 || size < static_cast<std::uint64_t>(n)) return std::nullopt;
+  constexpr std::uint64_t kMiB = 1ull << 20;
+  // n parts of p bytes: (n - 1) * p < size <= n * p.
+  const std::uint64_t lo = CeilDiv(size, static_cast<std::uint64_t>(n));
+  const std::uint64_t hi = (size - 1) / static_cast<std::uint64_t>(n - 1);
+  if (lo > hi) return std::nullopt;
+  for (std::uint64_t mib : {5, 8, 16, 10, 15, 32, 64, 25, 50, 100, 128, 256, 512, 1024}) {
+    if (mib * kMiB >= lo && mib * kMiB <= hi) return mib * kMiB;
+  }
+  const std::uint64_t whole = CeilDiv(lo, kMiB) * kMiB;
+  if (whole <= hi) return whole;
+  return std::nullopt;
+}
+
 io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequest& req,
                                                                  const storage::ObjectInfo& src,
-                                                                 bool buffered) {
+                                                                 bool buffered, bool infer) {
   const std::uint64_t memory_cap =
       buffered ? pool_.capacity() : std::numeric_limits<std::uint64_t>::max();
   const auto& dcaps = req.dst.backend->capabilities();
   const std::uint64_t size = src.size;
   Layout layout;
   // Mirror the source's layout when HEAD ?partNumber=1 reveals it.
-  int n = EtagParts(src.etag);
+  int n = s3::EtagPartCount(src.etag);
   if (n > 0 && req.src.backend->capabilities().head_part_number) {
     storage::HeadOptions opts;
     opts.part_number = 1;
@@ -54,6 +69,20 @@ io::Task<Result<ObjectCopier::Layout>> ObjectCopier::ChooseLayout(const CopyRequ
       }
     } else if (first.status().Is(ErrorClass::kPrecondition)) {
       co_return first.status();
+    }
+  } else if (n >= 2 && infer) {
+    // The source does not show its parts (Ceph RGW 16 ignores ?partNumber):
+    // a likely layout, confirmed before Complete by the part ETags.
+    if (std::optional<std::uint64_t> p1 = InferPartSize(size, n)) {
+      bool fits = *p1 >= dcaps.min_part_size && *p1 <= dcaps.max_part_size &&
+                  n <= dcaps.max_parts && *p1 <= memory_cap;
+      if (fits) {
+        layout.part_size = *p1;
+        layout.parts = n;
+        layout.mirrored = true;
+        layout.inferred = true;
+        co_return layout;
+      }
     }
   }
   std::uint64_t ps = std::max<std::uint64_t>(settings_.part_size, dcaps.min_part_size);
@@ -140,10 +169,12 @@ io::Task<Result<ObjectCopier::OpenedUpload>> ObjectCopier::OpenUpload(const Copy
   co_return opened;
 }
 
-io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, CopyOutcome out) {
+io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, CopyOutcome out,
+                                                      bool infer) {
   storage::Backend& src = *req.src.backend;
   storage::Backend& dst = *req.dst.backend;
-  FERRY_CO_ASSIGN_OR_RETURN(Layout layout, co_await ChooseLayout(req, out.source));
+  FERRY_CO_ASSIGN_OR_RETURN(Layout layout,
+                            co_await ChooseLayout(req, out.source, /*buffered=*/true, infer));
   const std::uint64_t size = out.size;
   // CRC32C per part: sent when the destination checks it, computed too when
   // the source gave one to compare with (SSE4.2: a small cost next to MD5).
@@ -166,7 +197,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   // byte copied (about 0.7 GB/s a core against 17 GB/s for XXH3), so it is
   // computed only where nothing else covers the part.
   const bool mirror_proves =
-      layout.mirrored && dst_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts;
+      layout.mirrored && dst_md5 && src_md5 && s3::EtagPartCount(out.src_etag) == layout.parts;
   const bool own_md5 = !mirror_proves && !send_crc;
 
   // Resume a journaled upload of this very source version, or start anew.
@@ -319,20 +350,24 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
   // what the source holds. A mismatch never completes: the upload is dropped
   // and the object starts over.
   std::string mismatch;  // why the upload must not be completed
-  if (layout.mirrored && parts_md5 && src_md5 && EtagParts(out.src_etag) == layout.parts &&
+  if (layout.mirrored && parts_md5 && src_md5 && s3::EtagPartCount(out.src_etag) == layout.parts &&
       expected != out.src_etag) {
     mismatch = "the parts' ETags at the destination give " + expected + ", the source's ETag is " +
-               out.src_etag + " despite the mirrored part layout (corrupted in transit)";
+               out.src_etag +
+               (layout.inferred ? " (the guessed part layout is not the source's)"
+                                : " despite the mirrored part layout (corrupted in transit)");
   }
   bool crc_verified = false;
+  bool crc_mismatch = false;  // the bytes read differ from the source's (not a layout guess)
   if (mismatch.empty() && !src_crc.empty() && all_crc) {
     std::string ours;
     if (FullObjectCrc32c(src_crc)) {
       ours = crc32c::ToBase64(whole_crc);
-    } else if (layout.mirrored && EtagParts(src_crc) == layout.parts) {
+    } else if (layout.mirrored && s3::EtagPartCount(src_crc) == layout.parts) {
       ours = crc32c::CompositeBase64(raw_crcs, layout.parts);
     }
     if (!ours.empty() && ours != src_crc) {
+      crc_mismatch = true;
       mismatch = "CRC32C of the bytes read " + ours + " differs from the source's " + src_crc +
                  " (corrupted in transit)";
     }
@@ -344,6 +379,13 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Multipart(const CopyRequest& req, Co
     });
     if (!aborted.ok() && !aborted.Is(ErrorClass::kNotFound)) co_return aborted;
     if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));
+    if (layout.inferred && !crc_mismatch) {
+      // The guessed layout was not the writer's: send it again in our own
+      // parts, each checked by its MD5.
+      counters_.layouts_misguessed.fetch_add(1);
+      out.parts_resumed = 0;
+      co_return co_await Multipart(req, std::move(out), /*infer=*/false);
+    }
     co_return ChecksumMismatch(std::move(mismatch), req.dst_key);
   }
   auto completed = co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
@@ -443,7 +485,7 @@ class PartMd5Sink final : public io::BodySink {
 io::Task<Status> ObjectCopier::ReadBack(const CopyRequest& req, const CopyOutcome& out) {
   // Re-read the replica and recompute its ETag from the bytes it returns.
   storage::Backend& dst = *req.dst.backend;
-  const bool multipart = EtagParts(out.dst_etag) > 0;
+  const bool multipart = s3::EtagPartCount(out.dst_etag) > 0;
   if (!dst.capabilities().etag_is_md5 || (!multipart && out.dst_etag.size() != 32)) {
     co_return Status::Error(ErrorClass::kInvalidArgument,
                             "read-back needs MD5-based ETags at " + dst.Describe());

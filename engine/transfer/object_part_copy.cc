@@ -26,7 +26,8 @@ io::Task<Result<CopyOutcome>> ObjectCopier::PartCopy(const CopyRequest& req, Cop
                                                      CopyAction action) {
   storage::Backend& dst = *req.dst.backend;
   FERRY_CO_ASSIGN_OR_RETURN(Layout layout,
-                            co_await ChooseLayout(req, out.source, /*buffered=*/false));
+                            co_await ChooseLayout(req, out.source, /*buffered=*/false,
+                                                         /*infer=*/false));
   const std::uint64_t size = out.size;
   const bool send_crc = dst.capabilities().checksum_crc32c;
 
@@ -105,7 +106,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::PartCopy(const CopyRequest& req, Cop
                             co_await WithRetry(settings_.retry, *req.dst.pacer, [&]() {
                               return dst.Head(req.dst_key, storage::HeadOptions());
                             }));
-  if (!completed.ok() && (landed.size != size || EtagParts(landed.etag) != layout.parts)) {
+  if (!completed.ok() && (landed.size != size || s3::EtagPartCount(landed.etag) != layout.parts)) {
     co_return completed.status();
   }
   if (req.journal) FERRY_CO_RETURN_IF_ERROR(req.journal->EndUpload(req.dst_key));

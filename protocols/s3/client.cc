@@ -195,13 +195,15 @@ class ClientImpl final : public Client {
     co_return Context(xml::ParseListParts(resp.body), resp, key);
   }
 
-  io::Task<Result<ListUploadsResult>> ListMultipartUploads(
-      std::string prefix, std::string key_marker, std::string upload_id_marker) override {
+  io::Task<Result<ListUploadsResult>> ListMultipartUploads(std::string prefix,
+                                                          std::string key_marker,
+                                                          std::string upload_id_marker,
+                                                          UploadKeys undeclared) override {
     FERRY_CO_ASSIGN_OR_RETURN(
         http::Response resp,
         co_await Send(ListMultipartUploadsOp(prefix, key_marker, upload_id_marker), nullptr, {},
                       0));
-    co_return Context(xml::ParseListMultipartUploads(resp.body), resp, "");
+    co_return Context(xml::ParseListMultipartUploads(resp.body, undeclared), resp, "");
   }
 
   io::Task<Result<PutResult>> CopyObject(std::string key, CopySource source,

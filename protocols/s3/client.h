@@ -85,7 +85,8 @@ class Client {
   virtual io::Task<Result<ListPartsResult>> ListParts(std::string key, std::string upload_id,
                                                       int part_number_marker) = 0;
   virtual io::Task<Result<ListUploadsResult>> ListMultipartUploads(
-      std::string prefix, std::string key_marker, std::string upload_id_marker) = 0;
+      std::string prefix, std::string key_marker, std::string upload_id_marker,
+      UploadKeys undeclared) = 0;
   // Copies within the endpoint. With `replace` the metadata is replaced
   // (REPLACE directive), else copied from the source.
   virtual io::Task<Result<PutResult>> CopyObject(std::string key, CopySource source,

@@ -80,6 +80,19 @@ std::string_view CodeForStatus(int status) {
   }
 }
 
+// What a code means, for servers that send it with an empty <Message>
+// (Ceph RGW 16 leaves most empty); "" for codes that explain themselves.
+std::string_view CodeMeaning(std::string_view code) {
+  if (code == "InvalidLocationConstraint") {
+    return "the bucket's LocationConstraint is not this server's region (on Ceph RGW it must "
+           "equal the zonegroup's api_name: set the endpoint's region to it)";
+  }
+  if (code == "NoSuchUpload") return "the multipart upload does not exist (completed or aborted)";
+  if (code == "InvalidPart") return "a part named at Complete was not uploaded or has another ETag";
+  if (code == "EntityTooSmall") return "a part other than the last is below the minimum part size";
+  return "";
+}
+
 // A short, printable excerpt of a body that is not an S3 error document
 // (a proxy's HTML page, say), so the user sees who answered.
 std::string Excerpt(std::string_view body) {
@@ -146,6 +159,9 @@ Status ErrorFromResponse(int http_status, std::string_view body, std::string_vie
                      " with a body that is not an S3 error document: " + Excerpt(body);
     } else {
       info.message = "HTTP " + std::to_string(http_status) + " without an error message";
+      if (auto meaning = CodeMeaning(info.code); !meaning.empty()) {
+        info.message += " (" + std::string(meaning) + ")";
+      }
     }
   }
   info.error_class = ClassifyError(http_status, info.code);

@@ -47,6 +47,21 @@ inline bool EtagMayBeMd5(Encryption e) {
   return e == Encryption::kNone || e == Encryption::kSseS3;
 }
 
+// The N of a multipart ETag "<hex>-N" (quotes allowed); 0 for any other.
+inline int EtagPartCount(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  const auto dash = etag.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 >= etag.size()) return 0;
+  int n = 0;
+  for (std::size_t i = dash + 1; i < etag.size(); ++i) {
+    if (etag[i] < '0' || etag[i] > '9' || n > 100000) return 0;
+    n = n * 10 + (etag[i] - '0');
+  }
+  return n;
+}
+
 using TimePoint = std::chrono::system_clock::time_point;
 
 struct ObjectMetadata {
@@ -184,6 +199,13 @@ struct UploadSummary {
   std::string upload_id;
   TimePoint initiated{};
 };
+
+// How ListMultipartUploads' <Key> and key marker are read when the answer
+// has no <EncodingType> although encoding-type=url was asked for: as sent
+// (AWS always declares what it encoded), or URL-encoded anyway (Ceph RGW 16
+// encodes as asked and leaves the element out; the start-up probe learns
+// it, storage/s3/s3_probe.h).
+enum class UploadKeys { kAsDeclared, kUrlEncoded };
 
 struct ListUploadsResult {
   std::vector<UploadSummary> uploads;

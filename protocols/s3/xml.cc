@@ -205,8 +205,11 @@ Result<PutResult> ParseCompleteMultipartUpload(std::string_view body) {
   Doc doc;
   FERRY_RETURN_IF_ERROR(doc.Load(body, "CompleteMultipartUploadResult", kWhat));
   PutResult out;
+  // Ceph RGW 16 answers <ETag></ETag>: the upload is complete but the answer
+  // does not say the ETag. An empty element is that; a missing one is a
+  // damaged answer.
+  if (!Child(doc.root(), "ETag")) return Malformed(kWhat, "no <ETag>");
   out.etag = UnquoteEtag(Text(doc.root(), "ETag"));
-  if (out.etag.empty()) return Malformed(kWhat, "no <ETag>");
   out.checksum_crc32c = Text(doc.root(), "ChecksumCRC32C");
   return out;
 }
@@ -261,12 +264,13 @@ Result<ListPartsResult> ParseListParts(std::string_view body) {
   return out;
 }
 
-Result<ListUploadsResult> ParseListMultipartUploads(std::string_view body) {
+Result<ListUploadsResult> ParseListMultipartUploads(std::string_view body,
+                                                    UploadKeys undeclared) {
   constexpr std::string_view kWhat = "ListMultipartUploads";
   Doc doc;
   FERRY_RETURN_IF_ERROR(doc.Load(body, "ListMultipartUploadsResult", kWhat));
   const pugi::xml_node& root = doc.root();
-  const bool url = UrlEncoded(root);
+  const bool url = UrlEncoded(root) || undeclared == UploadKeys::kUrlEncoded;
   ListUploadsResult out;
   FERRY_RETURN_IF_ERROR(Bool(root, "IsTruncated", kWhat, out.is_truncated));
   out.next_key_marker = Text(root, "NextKeyMarker");

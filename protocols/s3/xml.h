@@ -25,11 +25,15 @@ inline constexpr std::size_t kMaxBodyBytes = 32u << 20;
 Result<ListObjectsV2Result> ParseListObjectsV2(std::string_view body);
 // Returns the upload id.
 Result<std::string> ParseInitiateMultipartUpload(std::string_view body);
+// An empty <ETag></ETag> (Ceph RGW 16) gives an empty `etag`: the upload is
+// complete and the caller must learn the ETag otherwise (HEAD).
 Result<PutResult> ParseCompleteMultipartUpload(std::string_view body);
 // CopyObjectResult (CopyObject) or CopyPartResult (UploadPartCopy).
 Result<PutResult> ParseCopyResult(std::string_view body);
 Result<ListPartsResult> ParseListParts(std::string_view body);
-Result<ListUploadsResult> ParseListMultipartUploads(std::string_view body);
+// `undeclared`: see UploadKeys (types.h).
+Result<ListUploadsResult> ParseListMultipartUploads(std::string_view body,
+                                                    UploadKeys undeclared = UploadKeys::kAsDeclared);
 // The per-key failures of a DeleteObjects call (empty: all deleted).
 Result<std::vector<DeleteError>> ParseDeleteResult(std::string_view body);
 

@@ -29,6 +29,10 @@ class S3Backend final : public Backend {
   void Learn(const ProbeResult& learned) override {
     if (learned.head_part_number) caps_.head_part_number = *learned.head_part_number;
     if (learned.checksum_crc32c) caps_.checksum_crc32c = *learned.checksum_crc32c;
+    if (learned.etag_is_md5) caps_.etag_is_md5 = *learned.etag_is_md5;
+    if (learned.uploads_encoded_undeclared) {
+      caps_.uploads_encoded_undeclared = *learned.uploads_encoded_undeclared;
+    }
   }
 
   std::string Describe() const override {
@@ -61,6 +65,16 @@ class S3Backend final : public Backend {
     req.checksum_mode = caps_.checksum_crc32c;
     auto r = co_await client_->HeadObject(std::move(req));
     if (!r.ok()) co_return Context(r.status(), key);
+    if (opts.part_number && !r->parts_count && s3::EtagPartCount(r->etag) >= 2) {
+      // A multipart object answered without its parts count: the server
+      // ignored ?partNumber (Ceph RGW 16, s3rver) and described the whole
+      // object. Never take that for part N.
+      co_return Context(Status::Error(ErrorClass::kFatal,
+                                      "HEAD ?partNumber=" + std::to_string(*opts.part_number) +
+                                          " answered for the whole object (the server ignores "
+                                          "partNumber; set capabilities.head_part_number: false)"),
+                        key);
+    }
     co_return std::move(r).value();
   }
 
@@ -123,6 +137,29 @@ class S3Backend final : public Backend {
                                             std::vector<CompletedPart> parts) override {
     auto r = co_await client_->CompleteMultipartUpload(key, std::move(upload_id), std::move(parts));
     if (!r.ok()) co_return Context(r.status(), key);
+    if (r->etag.empty()) {
+      // Ceph RGW 16 answers <ETag></ETag>: the object exists, ask for its
+      // ETag (and how it is encrypted) instead.
+      s3::HeadObjectRequest req;
+      req.key = key;
+      auto h = co_await client_->HeadObject(std::move(req));
+      if (!h.ok()) {
+        co_return Context(h.status().Annotate("CompleteMultipartUpload answered an empty ETag; "
+                                              "HEAD for it"),
+                          key);
+      }
+      if (h->etag.empty()) {
+        co_return Context(Status::Error(ErrorClass::kRetryable,
+                                        "CompleteMultipartUpload and HEAD answered no ETag"),
+                          key);
+      }
+      r->etag = h->etag;
+      if (r->version_id.empty()) r->version_id = h->version_id;
+      if (r->sse.empty()) {
+        r->sse = h->metadata.sse;
+        r->sse_customer_algorithm = h->metadata.sse_customer_algorithm;
+      }
+    }
     co_return std::move(r).value();
   }
 
@@ -162,7 +199,10 @@ class S3Backend final : public Backend {
       if (page >= caps_.max_parts) {
         co_return Context(LoopError("ListMultipartUploads", page), prefix);
       }
-      auto r = co_await client_->ListMultipartUploads(prefix, key_marker, upload_id_marker);
+      auto r = co_await client_->ListMultipartUploads(
+          prefix, key_marker, upload_id_marker,
+          caps_.uploads_encoded_undeclared ? s3::UploadKeys::kUrlEncoded
+                                           : s3::UploadKeys::kAsDeclared);
       if (!r.ok()) co_return Context(r.status(), prefix);
       for (auto& u : r->uploads) uploads.push_back(std::move(u));
       if (!r->is_truncated) break;

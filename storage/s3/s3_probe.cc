@@ -1,9 +1,11 @@
 #include "storage/s3/s3_probe.h"
 
-#include <charconv>
+#include <cctype>
 #include <random>
 
 #include "protocols/base/crc32c.h"
+#include "protocols/base/digest.h"
+#include "protocols/s3/xml.h"
 
 namespace ferry::storage {
 namespace {
@@ -32,17 +34,6 @@ class ChecksummedBody final : public io::BodySource {
   io::MemorySource inner_;
   std::string crc_;
 };
-
-// "…-N" → N (a multipart ETag); 0 otherwise.
-int EtagParts(std::string_view etag) {
-  if (!etag.empty() && etag.front() == '"') etag.remove_prefix(1);
-  if (!etag.empty() && etag.back() == '"') etag.remove_suffix(1);
-  auto dash = etag.rfind('-');
-  if (dash == std::string_view::npos) return 0;
-  int n = 0;
-  auto r = std::from_chars(etag.data() + dash + 1, etag.data() + etag.size(), n);
-  return r.ec == std::errc() && r.ptr == etag.data() + etag.size() ? n : 0;
-}
 
 // Does HEAD ?partNumber=1 of `key` (an object of `parts` parts, `size`
 // bytes) answer for part 1 alone?
@@ -104,16 +95,89 @@ Task<std::optional<bool>> ProbeChecksum(s3::Client& c, const std::string& key,
   co_return returned;
 }
 
-Task<std::optional<bool>> ProbeMultipartHead(s3::Client& c, const Capabilities& caps,
-                                             const std::string& key,
-                                             std::vector<std::string>* notes) {
+// Does an ETag show the MD5 of the bytes? Undecided where encryption makes
+// a non-MD5 ETag normal (SSE-KMS, SSE-C).
+std::optional<bool> EtagShowsMd5(const std::string& etag, const std::string& expected_hex,
+                                 s3::Encryption enc, std::string_view what,
+                                 std::vector<std::string>* notes) {
+  if (!s3::EtagMayBeMd5(enc)) {
+    notes->push_back(std::string(what) + " is " + std::string(s3::EncryptionName(enc)) +
+                     "-encrypted: its ETag says nothing about ETags being MD5s");
+    return std::nullopt;
+  }
+  const bool md5 = s3::xml::UnquoteEtag(etag) == expected_hex;
+  if (!md5) {
+    notes->push_back(std::string(what) + " ETag " + etag + " is not the MD5 " + expected_hex +
+                     " of its bytes");
+  }
+  return md5;
+}
+
+std::string UrlEncodedKey(std::string_view key) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : key) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// While `id` is open: how does ListMultipartUploads name `key` (which has a
+// space and a '+')? As sent, or URL-encoded without <EncodingType> (RGW 16).
+Task<std::optional<bool>> UploadsEncodedUndeclared(s3::Client& c, const std::string& key,
+                                                   const std::string& id,
+                                                   std::vector<std::string>* notes) {
+  auto page = co_await c.ListMultipartUploads(key, "", "", s3::UploadKeys::kAsDeclared);
+  if (!page.ok()) {
+    notes->push_back("ListMultipartUploads probe: " + page.status().ToString());
+    co_return std::nullopt;
+  }
+  for (const auto& u : page->uploads) {
+    if (u.upload_id != id) continue;
+    if (u.key == key) co_return false;
+    const std::string encoded = UrlEncodedKey(key);
+    std::string plus = encoded;  // S3's form writes a space as '+'
+    for (std::size_t at = plus.find("%20"); at != std::string::npos; at = plus.find("%20")) {
+      plus.replace(at, 3, "+");
+    }
+    if (u.key == encoded || u.key == plus) {
+      notes->push_back(
+          "ListMultipartUploads URL-encodes keys without <EncodingType>: its keys are decoded");
+      co_return true;
+    }
+    notes->push_back("ListMultipartUploads named the probe upload '" + u.key + "'");
+    co_return std::nullopt;
+  }
+  notes->push_back("ListMultipartUploads did not list the probe upload");
+  co_return std::nullopt;
+}
+
+struct MultipartFindings {
+  std::optional<bool> head_part_number;
+  std::optional<bool> uploads_encoded_undeclared;
+  std::optional<bool> etag_is_md5;
+};
+
+Task<MultipartFindings> ProbeMultipart(s3::Client& c, const Capabilities& caps,
+                                       const std::string& key, const ProbeOptions& opts,
+                                       std::vector<std::string>* notes) {
+  MultipartFindings out;
   const s3::ObjectMetadata no_meta;  // named: see ProbeChecksum
   const std::string part1(static_cast<std::size_t>(caps.min_part_size), 'p');
   const std::string part2 = "q";
   auto id = co_await c.CreateMultipartUpload(key, no_meta);
   if (!id.ok()) {
     notes->push_back("multipart probe: " + id.status().ToString());
-    co_return std::nullopt;
+    co_return out;
+  }
+  if (opts.uploads_encoding) {
+    out.uploads_encoded_undeclared = co_await UploadsEncodedUndeclared(c, key, *id, notes);
   }
   std::vector<s3::CompletedPart> parts;
   Status failed = Status::Ok();
@@ -133,12 +197,75 @@ Task<std::optional<bool>> ProbeMultipartHead(s3::Client& c, const Capabilities& 
   if (!failed.ok()) {
     (void)co_await c.AbortMultipartUpload(key, *id);
     notes->push_back("multipart probe: " + failed.ToString());
-    co_return std::nullopt;
+    co_return out;
   }
-  auto honoured = co_await PartOneAnswered(c, key, 2, part1.size() + part2.size(), notes);
+  if (opts.head_part_number) {
+    out.head_part_number =
+        co_await PartOneAnswered(c, key, 2, part1.size() + part2.size(), notes);
+  }
+  if (opts.etag_is_md5) {
+    s3::HeadObjectRequest req;
+    req.key = key;
+    auto head = co_await c.HeadObject(req);
+    if (head.ok()) {
+      const std::string expected =
+          digest::ToHex(digest::Md5(digest::Md5(part1) + digest::Md5(part2))) + "-2";
+      out.etag_is_md5 =
+          EtagShowsMd5(head->etag, expected, head->encryption(), "a two-part upload's", notes);
+    } else {
+      notes->push_back("multipart ETag probe: " + head.status().ToString());
+    }
+  }
   Status deleted = co_await c.DeleteObject(key);
   if (!deleted.ok()) notes->push_back("could not delete probe object " + key);
-  co_return honoured;
+  co_return out;
+}
+
+// A single PUT: is its ETag the MD5 of the bytes?
+Task<std::optional<bool>> ProbeSingleEtag(s3::Client& c, const std::string& key,
+                                          std::vector<std::string>* notes) {
+  const s3::ObjectMetadata no_meta;  // named: see ProbeChecksum
+  const std::string data = "ferry probe: is an ETag the MD5 of the bytes?";
+  io::MemorySource body(data);
+  auto put = co_await c.PutObject(key, no_meta, body);
+  if (!put.ok()) {
+    notes->push_back("ETag probe: " + put.status().ToString());
+    co_return std::nullopt;
+  }
+  Status deleted = co_await c.DeleteObject(key);
+  if (!deleted.ok()) notes->push_back("could not delete probe object " + key);
+  co_return EtagShowsMd5(put->etag, digest::ToHex(digest::Md5(data)), put->encryption(),
+                         "a PUT's", notes);
+}
+
+// Read-only: the first small single-part object of the first listing page,
+// read whole (at most 1 MiB), and its ETag compared with its MD5.
+Task<std::optional<bool>> ProbeEtagByReading(s3::Client& c, const std::string& prefix,
+                                             std::vector<std::string>* notes) {
+  constexpr std::uint64_t kMaxRead = 1u << 20;
+  s3::ListObjectsV2Request req;
+  req.prefix = prefix;
+  auto page = co_await c.ListObjectsV2(req);
+  if (!page.ok()) {
+    notes->push_back("listing to probe ETags: " + page.status().ToString());
+    co_return std::nullopt;
+  }
+  for (const auto& o : page->contents) {
+    if (s3::EtagPartCount(o.etag) > 0 || o.size == 0 || o.size > kMaxRead) continue;
+    s3::GetObjectRequest get;
+    get.key = o.key;
+    get.if_match = o.etag;
+    io::StringSink sink(kMaxRead);
+    auto r = co_await c.GetObject(get, sink);
+    if (!r.ok()) {
+      notes->push_back("reading " + o.key + " to probe ETags: " + r.status().ToString());
+      co_return std::nullopt;
+    }
+    co_return EtagShowsMd5(r->info.etag, digest::ToHex(digest::Md5(sink.data())),
+                           r->info.encryption(), "the listed object " + o.key + "'s", notes);
+  }
+  notes->push_back("no small single-part object in the first listing page to probe ETags with");
+  co_return std::nullopt;
 }
 
 Task<std::optional<bool>> ProbeHeadByReading(s3::Client& c, const std::string& prefix,
@@ -151,7 +278,7 @@ Task<std::optional<bool>> ProbeHeadByReading(s3::Client& c, const std::string& p
     co_return std::nullopt;
   }
   for (const auto& o : page->contents) {
-    const int n = EtagParts(o.etag);
+    const int n = s3::EtagPartCount(o.etag);
     if (n >= 2) co_return co_await PartOneAnswered(c, o.key, n, o.size, notes);
   }
   notes->push_back(
@@ -165,15 +292,34 @@ Task<std::optional<bool>> ProbeHeadByReading(s3::Client& c, const std::string& p
 Task<ProbeResult> ProbeS3(s3::Client& client, const Capabilities& assumed, ProbeOptions opts) {
   ProbeResult out;
   const std::string key = opts.prefix + ".ferry-probe-" + RandomTag();
-  if (opts.may_write && opts.checksum_crc32c) {
+  if (!opts.may_write) {
+    // (if, not ?: — GCC 12 mishandles co_await in a conditional expression.)
+    if (opts.head_part_number) {
+      out.head_part_number = co_await ProbeHeadByReading(client, opts.prefix, &out.notes);
+    }
+    if (opts.etag_is_md5) {
+      out.etag_is_md5 = co_await ProbeEtagByReading(client, opts.prefix, &out.notes);
+    }
+    co_return out;
+  }
+  if (opts.checksum_crc32c) {
     out.checksum_crc32c = co_await ProbeChecksum(client, key, &out.notes);
   }
-  // (if/else, not ?: — GCC 12 mishandles co_await in a conditional
-  // expression and ran both branches.)
-  if (opts.head_part_number && opts.may_write) {
-    out.head_part_number = co_await ProbeMultipartHead(client, assumed, key + "-mp", &out.notes);
-  } else if (opts.head_part_number) {
-    out.head_part_number = co_await ProbeHeadByReading(client, opts.prefix, &out.notes);
+  std::optional<bool> single_md5;
+  if (opts.etag_is_md5) single_md5 = co_await ProbeSingleEtag(client, key + "-etag", &out.notes);
+  if (opts.head_part_number || opts.uploads_encoding || opts.etag_is_md5) {
+    // A space and a '+' in the key show how ListMultipartUploads names it.
+    MultipartFindings mp = co_await ProbeMultipart(client, assumed, key + " mp+", opts, &out.notes);
+    out.head_part_number = mp.head_part_number;
+    out.uploads_encoded_undeclared = mp.uploads_encoded_undeclared;
+    // Both kinds of ETag must be MD5-based; either one that is not decides.
+    if (single_md5 == false || mp.etag_is_md5 == false) {
+      out.etag_is_md5 = false;
+    } else if (single_md5 && mp.etag_is_md5) {
+      out.etag_is_md5 = true;
+    }
+  } else {
+    out.etag_is_md5 = single_md5;
   }
   co_return out;
 }

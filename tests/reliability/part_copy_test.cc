@@ -111,7 +111,7 @@ class PartCopyTest : public ReliabilityTest {
 TEST_F(PartCopyTest, ObjectAboveFiveGiBIsCopiedByUploadPartCopy) {
   ASSERT_NO_FATAL_FAILURE(StartOneRegion());
   const std::string big_etag = Synthetic(42);
-  ASSERT_EQ(engine::EtagParts(big_etag), kParts) << big_etag;
+  ASSERT_EQ(s3::EtagPartCount(big_etag), kParts) << big_etag;
   const Written small = PutSource("small.bin", integration::RandomBytes(3 * kMiB, 7));
 
   std::vector<engine::PassReport> reports;

@@ -1,6 +1,7 @@
 // Conformance: the start-up probe (storage/s3/s3_probe.h) finds what each
-// server really does with HEAD ?partNumber=N and x-amz-checksum-crc32c, as
-// declared in its fixture's Deviations, and leaves nothing behind.
+// server really does with HEAD ?partNumber=N, x-amz-checksum-crc32c, ETags
+// and ListMultipartUploads' key encoding, as declared in its fixture's
+// Deviations, and leaves nothing behind.
 #include "tests/storage/conformance.h"
 
 namespace ferry::conformance {
@@ -19,6 +20,8 @@ TEST_P(ConformanceTest, ProbeWithWritesFindsWhatTheServerDoes) {
   storage::ProbeResult r = Run(backend().Probe(o));
   EXPECT_EQ(r.head_part_number, dev().probe_head_part_number) << Notes(r);
   EXPECT_EQ(r.checksum_crc32c, dev().probe_checksum_crc32c) << Notes(r);
+  EXPECT_EQ(r.etag_is_md5, dev().probe_etag_is_md5) << Notes(r);
+  EXPECT_EQ(r.uploads_encoded_undeclared, dev().probe_uploads_encoded_undeclared) << Notes(r);
   // The probe objects are deleted and no upload is left open.
   storage::ListOptions lo;
   lo.prefix = o.prefix;
@@ -40,6 +43,8 @@ TEST_P(ConformanceTest, ReadOnlyProbeUsesAMultipartObjectOrSaysItCannot) {
   storage::ProbeResult none = Run(backend().Probe(o));
   EXPECT_FALSE(none.head_part_number.has_value()) << Notes(none);
   EXPECT_FALSE(none.checksum_crc32c.has_value()) << "a read-only probe cannot learn checksums";
+  EXPECT_FALSE(none.etag_is_md5.has_value()) << Notes(none);
+  EXPECT_FALSE(none.uploads_encoded_undeclared.has_value()) << "needs an upload of its own";
 
   const std::size_t part = fixture().fast_part_size();
   FERRY_ASSERT_OK(PutMultipart(o.prefix + "mp", TestData(2 * part + 7, 11), {part, part, 7}));
@@ -50,6 +55,15 @@ TEST_P(ConformanceTest, ReadOnlyProbeUsesAMultipartObjectOrSaysItCannot) {
       dev().multipart_etag_is_whole_md5 ? std::nullopt : dev().probe_head_part_number;
   EXPECT_EQ(r.head_part_number, expected) << Notes(r);
   EXPECT_FALSE(r.checksum_crc32c.has_value());
+  // A multipart object alone says nothing about ETags being MD5s; a small
+  // single-part one, read whole, does (single-part ETags are MD5s on every
+  // S3 server in the suite).
+  EXPECT_FALSE(r.etag_is_md5.has_value()) << Notes(r);
+  FERRY_ASSERT_OK(Put(o.prefix + "small", TestData(300, 12)));
+  storage::ProbeResult small = Run(backend().Probe(o));
+  const std::optional<bool> md5 =
+      dev().probe_etag_is_md5.has_value() ? std::optional<bool>(true) : std::nullopt;
+  EXPECT_EQ(small.etag_is_md5, md5) << Notes(small);
 }
 
 }  // namespace

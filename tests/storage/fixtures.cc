@@ -113,6 +113,8 @@ class FileFixture final : public BackendFixture {
   FileFixture() {
     dev_.probe_head_part_number = std::nullopt;  // it knows its own capabilities
     dev_.probe_checksum_crc32c = std::nullopt;
+    dev_.probe_etag_is_md5 = std::nullopt;
+    dev_.probe_uploads_encoded_undeclared = std::nullopt;
   }
   std::string name() const override { return "file"; }
   Status Start(boost::asio::io_context& ioc) override {
@@ -165,6 +167,10 @@ class S3rverFixture final : public BackendFixture {
     // is neither checked nor stored.
     dev_.probe_head_part_number = false;
     dev_.probe_checksum_crc32c = false;
+    // A multipart ETag is the whole object's MD5, not md5(part MD5s)-N.
+    dev_.probe_etag_is_md5 = false;
+    // ListMultipartUploads is not implemented: nothing to decide with.
+    dev_.probe_uploads_encoded_undeclared = std::nullopt;
   }
   std::string name() const override { return "s3rver"; }
 

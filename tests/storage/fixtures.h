@@ -69,6 +69,8 @@ struct Deviations {
   // backend has nothing to probe (the file backend knows itself).
   std::optional<bool> probe_head_part_number = true;
   std::optional<bool> probe_checksum_crc32c = true;
+  std::optional<bool> probe_etag_is_md5 = true;
+  std::optional<bool> probe_uploads_encoded_undeclared = false;
 };
 
 class BackendFixture {

@@ -39,14 +39,6 @@ class ChecksumTest : public IntegrationTest {
     written_[key] = {digest::ToHex(digest::Md5(data)), data.size(), r.ok() ? r->etag : ""};
     return crc32c::ToBase64(crc32c::Crc32c(data));
   }
-  std::string VerifiedBy(const ConfigOptions& o, const std::string& key) {
-    std::string v = "<none>";
-    WithRouteState(o, [&](engine::RouteState& st) {
-      auto s = st.Get(key);
-      if (s.ok() && s->has_value()) v = (*s)->verified_by;
-    });
-    return v;
-  }
   static ConfigOptions Options(bool crc) {
     ConfigOptions o;
     o.layout = "plain";

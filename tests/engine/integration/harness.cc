@@ -202,6 +202,12 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
       if (o.capabilities_extra.find("checksum_crc32c") == std::string::npos) {
         y << ", checksum_crc32c: false";
       }
+      if (o.capabilities_extra.find("etag_is_md5") == std::string::npos) {
+        y << ", etag_is_md5: true";
+      }
+      if (o.capabilities_extra.find("uploads_encoded_undeclared") == std::string::npos) {
+        y << ", uploads_encoded_undeclared: false";
+      }
     }
     y << "}\n";
   };
@@ -260,6 +266,15 @@ int IntegrationTest::RunOnce(const ConfigOptions& o, std::vector<engine::PassRep
     std::cerr << "  pass: " << r.Summary() << "\n";
   }
   return code;
+}
+
+std::string IntegrationTest::VerifiedBy(const ConfigOptions& o, const std::string& key) {
+  std::string v = "<none>";
+  WithRouteState(o, [&](engine::RouteState& st) {
+    auto s = st.Get(key);
+    if (s.ok() && s->has_value()) v = (*s)->verified_by;
+  });
+  return v;
 }
 
 void IntegrationTest::WithRouteState(const ConfigOptions& o,

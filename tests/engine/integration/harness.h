@@ -97,7 +97,8 @@ struct ConfigOptions {
   // Appended to both endpoints' capabilities, e.g. ", checksum_crc32c: true".
   std::string capabilities_extra;
   // false: the capabilities ferryd would probe at start-up are set in the
-  // config (head_part_number true, checksum_crc32c false, unless
+  // config (head_part_number true, checksum_crc32c false, etag_is_md5 true,
+  // uploads_encoded_undeclared false, unless
   // capabilities_extra names them), so the request counts of a test hold
   // only its own traffic. probe_test.cc turns it on.
   bool probe = false;
@@ -132,6 +133,8 @@ class IntegrationTest : public ::testing::Test {
   // closed it: `fn` runs while it is open.
   void WithRouteState(const ConfigOptions& o,
                       const std::function<void(engine::RouteState&)>& fn);
+  // The manifest's verified_by of `key` ("<none>" when it has no record).
+  std::string VerifiedBy(const ConfigOptions& o, const std::string& key);
 
   // Source population through the backend.
   Written PutSource(const std::string& key, const std::string& data);

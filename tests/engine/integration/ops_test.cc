@@ -279,6 +279,21 @@ TEST_F(OpsTest, EventsLagControlMetricsAndRestart) {
   EXPECT_NE(notes.find("lag ok"), std::string::npos) << notes;
   EXPECT_NE(notes.find("WATCHDOG=1"), std::string::npos) << notes;
 
+  // Every endpoint's capabilities and where each came from: the harness sets
+  // the probed ones in the config; list_common_prefixes etc. are not shown.
+  nlohmann::json endpoints = Status()["endpoints"];
+  ASSERT_EQ(endpoints.size(), 2u) << endpoints.dump();
+  for (const auto& e : endpoints) {
+    EXPECT_EQ(e["capabilities"]["head_part_number"]["source"], "config") << e.dump();
+    EXPECT_EQ(e["capabilities"]["head_part_number"]["value"], true) << e.dump();
+    EXPECT_EQ(e["capabilities"]["etag_is_md5"]["source"], "config") << e.dump();
+    EXPECT_EQ(e["capabilities"]["checksum_crc32c"]["value"], false) << e.dump();
+    EXPECT_EQ(e["capabilities"]["uploads_encoded_undeclared"]["value"], false) << e.dump();
+  }
+  CmdResult table = Ctl({"status"});
+  EXPECT_NE(table.out.find("CAPABILITIES"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("head_part_number=true (config)"), std::string::npos) << table.out;
+
   // Events: each new object is replicated within a second of its PUT.
   const std::string marker =
       R"({"kind":"Backup","status":{"phase":"Completed","completionTimestamp":"2026-01-02T03:04:05Z"}})";

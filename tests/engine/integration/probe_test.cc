@@ -44,26 +44,34 @@ TEST_F(ProbeTest, DestinationIsProbedOnceAndTheAnswerRemembered) {
   const std::uint64_t sseq = src_.LastSeq();
   ASSERT_EQ(RunOnce(o), engine::kExitMatched);
 
-  // s3sim checks CRC32C (the wrong one is refused, the right one returned)
-  // and answers HEAD ?partNumber=1 for part 1.
-  auto dst_probe = ProbeRequests(dst_.Log(dseq));
+  // s3sim checks CRC32C (the wrong one is refused, the right one returned),
+  // gives MD5 ETags (a small PUT, then the two-part upload's HEAD), lists the
+  // open upload as declared, and answers HEAD ?partNumber=1 for part 1.
+  auto dst_log = dst_.Log(dseq);
+  auto dst_probe = ProbeRequests(dst_log);
   std::multiset<std::string> expected = {"PutObject 400",
                                          "PutObject 200",
                                          "HeadObject 200",
+                                         "DeleteObject 204",
+                                         "PutObject 200",
                                          "DeleteObject 204",
                                          "CreateMultipartUpload 200",
                                          "UploadPart 200",
                                          "UploadPart 200",
                                          "CompleteMultipartUpload 200",
                                          "HeadObject 206",
+                                         "HeadObject 200",
                                          "DeleteObject 204"};
   EXPECT_EQ(OpsWithStatus(dst_probe), expected);
+  // ListMultipartUploads names no key in the log: one, while the upload is open.
+  EXPECT_EQ(Filter(dst_log, "ListMultipartUploads").size(), 1u);
   bool part_one_asked = false;
   for (const auto& e : dst_probe) {
     part_one_asked |= e["op"] == "HeadObject" && e.value("part", std::string()) == "1";
   }
   EXPECT_TRUE(part_one_asked);
-  // The source is only read: a listing and HEAD ?partNumber=1 of a tarball.
+  // The source is only read: a listing, HEAD ?partNumber=1 of a tarball and
+  // a small object's GET (its ETag against its MD5).
   for (const auto& e : src_.Log(sseq)) {
     EXPECT_TRUE(e["method"] == "GET" || e["method"] == "HEAD") << e.dump();
   }

@@ -104,6 +104,27 @@ TEST(ErrorFromResponse, NonXmlBodyIsQuotedShortly) {
   EXPECT_EQ(t.error_class(), ErrorClass::kRetryable);
 }
 
+// Ceph RGW 16 sends most errors with an empty <Message>: the error still
+// names its code and HTTP status, and is classified by the code.
+TEST(ErrorFromResponse, RgwEmptyMessage) {
+  Status s = ErrorFromResponse(
+      400,
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidLocationConstraint"
+      "</Code><Message></Message><BucketName>b</BucketName><RequestId>tx0-1</RequestId>"
+      "<HostId>h</HostId></Error>",
+      "");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "InvalidLocationConstraint");
+  EXPECT_EQ(s.error().message.rfind("HTTP 400 without an error message (", 0), 0u);
+  EXPECT_NE(s.error().message.find("api_name"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().request_id, "tx0-1");
+  EXPECT_EQ(s.error_class(), ErrorClass::kFatal);
+  Status plain = ErrorFromResponse(404, "<Error><Code>NoSuchBucket</Code><Message/></Error>", "");
+  EXPECT_EQ(plain.error().message, "HTTP 404 without an error message");
+  EXPECT_EQ(plain.error_class(), ErrorClass::kNotFound);
+  EXPECT_NE(s.ToString().find("InvalidLocationConstraint"), std::string::npos) << s.ToString();
+}
+
 TEST(ErrorFromResponse, SignatureMismatchKeepsOnlyCodeAndMessage) {
   const char* body =
       "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "

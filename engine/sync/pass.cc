@@ -284,6 +284,7 @@ io::Task<PassReport> Pass::Run() {
       item->token = next_token++;
       item->rel_key = cur.key;
       item->src = cur;
+      item->absent_at_destination = !at_dst && dst_ok;
       item->state = state;
       item->holds_gate = placement.unit.empty() || placement.phase == 0;
       if (watched) {

@@ -19,6 +19,8 @@ struct PassItem {
   std::uint64_t token = 0;
   std::string rel_key;
   storage::ObjectSummary src;
+  // The destination's listing, read without error up to this key, lacks it.
+  bool absent_at_destination = false;
   std::optional<ObjectState> state;
   bool holds_gate = false;
   // layout velero: this is a unit's marker, copied only when the unit is

@@ -54,6 +54,9 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
   req.read_back = settings_.read_back;
   req.require_checksum = settings_.require_checksum;
   req.require_etag = settings_.require_etag;
+  req.listed = item->src;
+  req.listed.key = req.src_key;
+  req.absent_at_destination = item->absent_at_destination;
   Result<CopyOutcome> r = co_await copier_.Copy(req);
   in_flight_.Release(1);
 

@@ -126,7 +126,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::FinishVerify(const CopyRequest& req,
 
 io::Task<Result<CopyOutcome>> ObjectCopier::Copy(CopyRequest req) {
   for (int restart = 0;; ++restart) {
-    Result<CopyOutcome> r = co_await CopyOnce(req);
+    Result<CopyOutcome> r = co_await CopyOnce(req, /*hints=*/restart == 0);
     // 412 from the source: it changed while we copied. Start over with the
     // new version (the journaled upload no longer matches and is replaced).
     if (r.ok() || !r.status().Is(ErrorClass::kPrecondition) || restart >= settings_.max_restarts) {
@@ -136,22 +136,54 @@ io::Task<Result<CopyOutcome>> ObjectCopier::Copy(CopyRequest req) {
   }
 }
 
-io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
+bool ObjectCopier::ListingSuffices(const CopyRequest& req) const {
+  const storage::Backend& src = *req.src.backend;
+  const storage::Backend& dst = *req.dst.backend;
+  const storage::ObjectSummary& l = req.listed;
+  if (l.etag.empty() || l.size > settings_.multipart_threshold || l.size > pool_.capacity() ||
+      l.size > dst.capabilities().max_single_put) {
+    return false;
+  }
+  // A server-side copy carries metadata from the HEAD; a source with
+  // checksums gives them to HEAD (x-amz-checksum-mode), not to this GET.
+  const bool same_endpoint = !src.endpoint_id().empty() && src.endpoint_id() == dst.endpoint_id();
+  if (same_endpoint || src.capabilities().checksum_crc32c) return false;
+  // Identical content already at the destination: the dedup path decides.
+  return req.journal == nullptr || l.size == 0 ||
+         req.journal->FindContent(ContentId(l.etag, l.size)).empty();
+}
+
+io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req, bool hints) {
   storage::Backend& src = *req.src.backend;
   storage::Backend& dst = *req.dst.backend;
   CopyOutcome out;
 
-  // kHeadSource: the listing or event is only a hint.
-  FERRY_CO_ASSIGN_OR_RETURN(
-      out.source, co_await WithRetry(settings_.retry, *req.src.pacer, [&]() {
-        return src.Head(req.src_key, storage::HeadOptions());
-      }));
-  out.src_etag = out.source.etag;
-  out.size = out.source.size;
+  // kHeadSource: the listing or event is only a hint, except for a small
+  // object (ListingSuffices) whose GET, pinned to the listed ETag, says the
+  // rest.
+  const bool listed_only = hints && ListingSuffices(req);
+  if (listed_only) {
+    out.src_etag = req.listed.etag;
+    out.size = req.listed.size;
+    out.source.etag = req.listed.etag;
+    out.source.size = req.listed.size;
+    out.source.last_modified = req.listed.last_modified;
+  } else {
+    FERRY_CO_ASSIGN_OR_RETURN(
+        out.source, co_await WithRetry(settings_.retry, *req.src.pacer, [&]() {
+          return src.Head(req.src_key, storage::HeadOptions());
+        }));
+    out.src_etag = out.source.etag;
+    out.size = out.source.size;
+  }
 
-  // kCheckDestination: same content already there?
-  auto dst_head = co_await WithRetry(settings_.retry, *req.dst.pacer,
-                                     [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
+  // kCheckDestination: same content already there? (Not where the
+  // destination's listing already said the key is absent.)
+  Result<storage::ObjectInfo> dst_head = Status::Error(ErrorClass::kNotFound, "not listed");
+  if (!(hints && req.absent_at_destination)) {
+    dst_head = co_await WithRetry(settings_.retry, *req.dst.pacer,
+                                  [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
+  }
   if (!dst_head.ok() && !dst_head.status().Is(ErrorClass::kNotFound)) co_return dst_head.status();
   if (dst_head.ok() && dst_head->size == out.size) {
     // Equal ETags mean equal bytes only where both are MD5s: never for an
@@ -222,7 +254,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req) {
   const bool one_put_for_etag = req.require_etag && s3::EtagPartCount(out.src_etag) == 0 &&
                                 out.size <= dcaps.max_single_put && out.size <= pool_.capacity();
   if (out.size <= settings_.multipart_threshold || !dcaps.multipart || one_put_for_etag) {
-    co_return co_await SinglePut(req, std::move(out));
+    co_return co_await SinglePut(req, std::move(out), listed_only);
   }
   co_return co_await Multipart(req, std::move(out));
 }
@@ -276,7 +308,8 @@ io::Task<Result<CopyOutcome>> ObjectCopier::ServerCopy(const CopyRequest& req, C
   co_return co_await FinishVerify(req, std::move(out));
 }
 
-io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, CopyOutcome out) {
+io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, CopyOutcome out,
+                                                      bool from_get) {
   storage::Backend& src = *req.src.backend;
   storage::Backend& dst = *req.dst.backend;
   const std::size_t size = static_cast<std::size_t>(out.size);
@@ -285,9 +318,10 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
   std::span<char> buf = lease.data();
   std::string md5;
   const bool send_crc = dst.capabilities().checksum_crc32c;
-  const std::optional<std::uint32_t> src_crc = FullObjectCrc32c(out.source.crc32c());
+  std::optional<std::uint32_t> src_crc = FullObjectCrc32c(out.source.crc32c());
   // An SSE-KMS/DSSE/SSE-C source ETag is no MD5: never compared with one.
-  const bool src_md5 =
+  // (With `from_get`, known once the GET answers.)
+  bool src_md5 =
       EtagIsMd5(src.capabilities(), out.source.encryption()) && IsPlainMd5(out.src_etag);
   bool landed_md5 = false;  // the PUT's answer says the replica's ETag is an MD5
   s3::Encryption landed_enc = s3::Encryption::kNone;
@@ -302,6 +336,20 @@ io::Task<Result<CopyOutcome>> ObjectCopier::SinglePut(const CopyRequest& req, Co
       co_return RetryableAt("source returned " + std::to_string(sink.written()) + " of " +
                              std::to_string(size) + " bytes",
                          req.src_key);
+    }
+    if (from_get) {
+      // The answer of the GET pinned to the listed ETag stands in for HEAD.
+      if (r->size != out.size || r->etag != out.src_etag) {
+        ErrorInfo e;
+        e.error_class = ErrorClass::kPrecondition;
+        e.message = "source answered ETag " + r->etag + ", " + std::to_string(r->size) +
+                    " bytes for the listed " + out.src_etag + ", " + std::to_string(out.size);
+        e.key = req.src_key;
+        co_return Status(std::move(e));
+      }
+      out.source = *r;
+      src_crc = FullObjectCrc32c(out.source.crc32c());
+      src_md5 = EtagIsMd5(src.capabilities(), out.source.encryption()) && IsPlainMd5(out.src_etag);
     }
     md5 = digest::Md5(std::string_view(buf.data(), size));
     // A plain-MD5 ETag lets us check the bytes we read against the source.

@@ -107,6 +107,15 @@ struct CopyRequest {
   // copy that cannot show that (an encrypted object, a layout that could not
   // be learned) fails (kInvalidArgument).
   bool require_etag = false;
+  // From the planner's listings: the source object as listed (its ETag and
+  // size; an empty ETag when there was no listing, e.g. an event), and
+  // whether the destination's listing, read without error up to this key,
+  // lacks it. A new object small enough for one PUT then costs two requests:
+  // a GET pinned to the listed ETag (If-Match), whose answer carries the
+  // metadata and encryption a HEAD would, and the PUT. Ignored after a
+  // restart (the source changed since it was listed).
+  storage::ObjectSummary listed;
+  bool absent_at_destination = false;
 };
 
 struct CopyOutcome {
@@ -157,7 +166,11 @@ class ObjectCopier {
   };
   io::Task<Result<OpenedUpload>> OpenUpload(const CopyRequest& req, const CopyOutcome& out,
                                             std::uint64_t part_size, bool send_crc);
-  io::Task<Result<CopyOutcome>> CopyOnce(const CopyRequest& req);
+  // `hints`: trust CopyRequest::listed and absent_at_destination.
+  io::Task<Result<CopyOutcome>> CopyOnce(const CopyRequest& req, bool hints);
+  // Whether the listing tells all a HEAD of the source would (a small
+  // object copied by one GET and one PUT; see CopyRequest::listed).
+  bool ListingSuffices(const CopyRequest& req) const;
   // `buffered`: the parts pass through the buffer pool (so none may exceed
   // its capacity); false for UploadPartCopy, whose bytes never reach ferry.
   // `infer`: where HEAD ?partNumber cannot show the source's layout, guess
@@ -170,7 +183,9 @@ class ObjectCopier {
   // upload of UploadPartCopy ranges of `from` (object_part_copy.cc).
   io::Task<Result<CopyOutcome>> PartCopy(const CopyRequest& req, CopyOutcome out,
                                          storage::CopySourceRef from, CopyAction action);
-  io::Task<Result<CopyOutcome>> SinglePut(const CopyRequest& req, CopyOutcome out);
+  // `from_get`: out.source is only the listing's; the GET's answer fills it.
+  io::Task<Result<CopyOutcome>> SinglePut(const CopyRequest& req, CopyOutcome out,
+                                          bool from_get = false);
   io::Task<Result<CopyOutcome>> Multipart(const CopyRequest& req, CopyOutcome out,
                                           bool infer = true);
   io::Task<Status> ReadBack(const CopyRequest& req, const CopyOutcome& out);

@@ -291,9 +291,9 @@ void IntegrationTest::WithRouteState(const ConfigOptions& o,
   fn(**st);
 }
 
-Written IntegrationTest::PutSource(const std::string& key, const std::string& data) {
+Written IntegrationTest::PutSource(const std::string& key, const std::string& data,
+                                   const storage::Metadata& meta) {
   io::MemorySource body(data);
-  storage::Metadata meta;
   auto r = testing::RunTask(ioc_, src_backend_->Put(key, body, meta));
   EXPECT_TRUE(r.ok()) << key << ": " << r.status().ToString();
   Written w{digest::ToHex(digest::Md5(data)), data.size(), r.ok() ? r->etag : ""};

@@ -137,7 +137,8 @@ class IntegrationTest : public ::testing::Test {
   std::string VerifiedBy(const ConfigOptions& o, const std::string& key);
 
   // Source population through the backend.
-  Written PutSource(const std::string& key, const std::string& data);
+  Written PutSource(const std::string& key, const std::string& data,
+                    const storage::Metadata& meta = {});
   Written PutSourceMultipart(const std::string& key, const std::string& data,
                              std::uint64_t part_size);
   // A synthetic object at the source (s3sim generates its bytes).

@@ -4,6 +4,7 @@
 //   s3sim     the project's simulator binary, strict SigV4, 1 MiB min parts
 //   file      the file backend on a temporary directory
 //   s3rver    the node s3rver from tools/npm (a third-party S3 imitation)
+//   rgw       a throwaway Ceph RGW 16.2 cluster (tests/support/rgw.h)
 //   external  a real endpoint, only when every FERRY_S3_* variable is set
 //
 // Where a server knowingly differs from S3, its fixture says so in
@@ -91,8 +92,8 @@ class BackendFixture {
   virtual std::string Describe() const = 0;
 };
 
-// Fixture names in the order they are instantiated: s3sim, file, s3rver and,
-// when configured, external.
+// Fixture names in the order they are instantiated: s3sim, file, s3rver, rgw
+// and, when configured, external.
 std::vector<std::string> FixtureNames();
 
 // The shared io_context every fixture's backend runs on.

@@ -74,9 +74,22 @@ io::Task<Result<std::string>> PutGet(std::shared_ptr<s3::Client> client, std::st
   co_return sink.Take();
 }
 
+// PUT with SSE-KMS under the cluster's testing key, then HEAD.
+io::Task<Result<s3::ObjectInfo>> PutKmsHead(std::shared_ptr<s3::Client> client, std::string key,
+                                            std::string key_id) {
+  io::MemorySource src("encrypted at rest");
+  s3::ObjectMetadata meta;
+  meta.sse = "aws:kms";
+  meta.sse_kms_key_id = key_id;
+  FERRY_CO_RETURN_IF_ERROR((co_await client->PutObject(key, meta, src)).status());
+  s3::HeadObjectRequest req;
+  req.key = key;
+  co_return co_await client->HeadObject(req);
+}
+
 // What one cluster must do: a bucket created with its region as
-// LocationConstraint, an object written and read back, GetBucketLocation
-// answering the region.
+// LocationConstraint, an object written and read back (also with SSE-KMS),
+// GetBucketLocation answering the region.
 void ExpectServesS3(RgwCluster& c, boost::asio::io_context& ioc) {
   SCOPED_TRACE(c.Describe());
   const std::string bucket = "ferry-" + c.region();
@@ -86,6 +99,11 @@ void ExpectServesS3(RgwCluster& c, boost::asio::io_context& ioc) {
   auto got = RunTask(ioc, PutGet(*client, "dir/object one", body), seconds(60));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(*got, body);
+
+  auto kms = RunTask(ioc, PutKmsHead(*client, "kms object", c.kms_key_id()), seconds(60));
+  ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+  EXPECT_EQ(kms->metadata.sse, "aws:kms");
+  EXPECT_EQ(kms->metadata.sse_kms_key_id, c.kms_key_id());
 
   auto loc = c.SignedRequest("GET", bucket, {{"location", ""}}, milliseconds(10'000));
   ASSERT_TRUE(loc.ok()) << loc.status().ToString();

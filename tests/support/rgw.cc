@@ -11,13 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 #include "protocols/base/digest.h"
 #include "protocols/http/url.h"
 #include "protocols/s3/credentials.h"
 #include "protocols/s3/request_builder.h"
 #include "protocols/s3/sigv4.h"
+#include "tests/support/rgw_conf.h"
 #include "tests/support/run.h"
 
 namespace ferry::testing {
@@ -223,7 +223,7 @@ class RgwCluster::Starter {
 
  private:
   std::string Conf() const { return dir_ + "/ceph.conf"; }
-  std::string MonAddr() const { return "[v2:127.0.0.1:" + std::to_string(c_.mon_port_) + "]"; }
+  std::string MonAddr() const { return MonitorAddress(c_.mon_port_); }
   const std::string& Prog(std::string_view name) const {
     for (std::size_t i = 0; i < std::size(kPrograms); ++i) {
       if (kPrograms[i] == name) return programs_[i];
@@ -232,90 +232,21 @@ class RgwCluster::Starter {
   }
 
   Status WriteConfig() {
-    const std::string& d = dir_;
-    std::ostringstream o;
-    o << "# Written by ferry's tests (tests/support/rgw.cc): a throwaway cluster.\n"
-      << "[global]\n"
-      << "fsid = " << fsid_ << "\n"
-      << "mon_host = " << MonAddr() << "\n"
-      << "public_addr = 127.0.0.1\n"
-      << "cluster_addr = 127.0.0.1\n"
-      << "ms_bind_msgr1 = false\n"
-      << "ms_bind_msgr2 = true\n"
-      << "ms_bind_port_min = " << kOsdPortMin << "\n"
-      << "ms_bind_port_max = " << kOsdPortMax << "\n"
-      << "auth_cluster_required = cephx\n"
-      << "auth_service_required = cephx\n"
-      << "auth_client_required = cephx\n"
-      << "keyring = " << d
-      << "/keyring\n"
-      // Everything the daemons and tools write stays under the directory.
-      << "run_dir = " << d << "/run\n"
-      << "log_file = " << d << "/log/$cluster-$name.log\n"
-      << "crash_dir = " << d << "/crash\n"
-      << "mon_cluster_log_file = default=" << d << "/log/$cluster.$channel.log cluster=" << d
-      << "/log/$cluster.log\n"
-      << "osd_pool_default_size = 1\n"
-      << "osd_pool_default_min_size = 1\n"
-      << "osd_pool_default_pg_num = 8\n"
-      << "osd_pool_default_pgp_num = 8\n"
-      << "osd_pool_default_pg_autoscale_mode = off\n"
-      << "osd_crush_chooseleaf_type = 0\n"
-      << "mon_allow_pool_size_one = true\n"
-      << "mon_warn_on_pool_no_redundancy = false\n"
-      // A nearly full disk must not keep a throwaway monitor from starting.
-      << "mon_data_avail_warn = 2\n"
-      << "mon_data_avail_crit = 1\n"
-      << "[mon]\n"
-      << "mon_data = " << d << "/mon/$cluster-$id\n"
-      << "paxos_propose_interval = 0.05\n"
-      << "err_to_stderr = false\n"
-      << "[osd]\n"
-      << "osd_data = " << d << "/osd/$cluster-$id\n"
-      << "osd_objectstore = bluestore\n"
-      << "bluestore_block_create = true\n"
-      << "bluestore_block_size = " << (20ull << 30) << "\n"  // sparse
-      << "bluestore_fsck_on_mkfs = false\n"
-      << "bluestore_fsck_on_mount = false\n"
-      // Small and fixed memory: no cache autotuning towards a 4 GiB target.
-      << "bluestore_cache_autotune = false\n"
-      << "bluestore_cache_size = " << (64u << 20) << "\n"
-      << "osd_memory_target = " << (512u << 20) << "\n"
-      << "bluestore_rocksdb_options = compression=kNoCompression,max_write_buffer_number=2,"
-         "min_write_buffer_number_to_merge=1,recycle_log_file_num=2,write_buffer_size=16777216,"
-         "writable_file_max_buffer_size=0,compaction_readahead_size=2097152,"
-         "max_background_compactions=1,max_total_wal_size=67108864\n"
-      // Start-up speed: every op shard opens the block device once, and
-      // each close waits out one aio poll (250 ms by default).
-      << "osd_op_num_shards = 1\n"
-      << "osd_op_num_threads_per_shard = 2\n"
-      << "bdev_aio_poll_ms = 20\n"
-      // TERM ends the OSD at once instead of telling a monitor that may
-      // already be gone (5 s wait).
-      << "osd_fast_shutdown = true\n"
-      << "osd_fast_shutdown_notify_mon = false\n"
-      << "err_to_stderr = false\n"
-      << "[client.rgw]\n"
-      << "rgw_data = " << d << "/rgw\n"
-      << "rgw_frontends = beast endpoint=127.0.0.1:" << c_.s3_port_ << "\n"
-      << "rgw_dns_name = localhost\n"
-      << "rgw_thread_pool_size = 32\n"
-      << "rgw_multipart_min_part_size = " << c_.options_.min_part_size << "\n"
-      << "debug_rgw = 1\n";
-    if (c_.options_.echo_rgw_log) {
-      o << "log_to_stderr = true\n"
-        << "err_to_stderr = true\n";
-    } else {
-      o << "err_to_stderr = false\n";
-    }
+    CephConfParams p;
+    p.dir = dir_;
+    p.fsid = fsid_;
+    p.mon_port = c_.mon_port_;
+    p.s3_port = c_.s3_port_;
+    p.osd_port_min = kOsdPortMin;
+    p.osd_port_max = kOsdPortMax;
+    p.min_part_size = c_.options_.min_part_size;
+    p.echo_rgw_log = c_.options_.echo_rgw_log;
     if (c_.options_.kms_testing_key) {
-      o << "rgw_crypt_s3_kms_backend = testing\n"
-        << "rgw_crypt_s3_kms_encryption_keys = " << kKmsKeyId << "="
-        << digest::Base64Encode(RandomBytes(32)) << "\n"
-        << "rgw_crypt_require_ssl = false\n";
+      p.kms_key_id = std::string(kKmsKeyId);
+      p.kms_key_base64 = digest::Base64Encode(RandomBytes(32));
     }
     std::ofstream out(Conf());
-    out << o.str();
+    out << CephConf(p);
     out.close();
     if (!out) return Status::Error(ErrorClass::kFatal, "cannot write " + Conf());
     return Status::Ok();

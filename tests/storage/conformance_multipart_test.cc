@@ -58,7 +58,12 @@ TEST_P(ConformanceTest, MultipartEtagAndLayout) {
     EXPECT_EQ(part3->size, 12'345u);
     ASSERT_TRUE(part1->parts_count.has_value());
     EXPECT_EQ(*part1->parts_count, 3);
-    EXPECT_EQ(part1->etag, put->etag) << "HEAD ?partNumber gives the object's ETag";
+    if (dev().head_part_etag_is_part_md5) {
+      // moto: part 1's own MD5.
+      EXPECT_EQ(part1->etag, Md5Hex(std::string_view(data).substr(0, part)));
+    } else {
+      EXPECT_EQ(part1->etag, put->etag) << "HEAD ?partNumber gives the object's ETag";
+    }
   } else {
     // s3rver ignores partNumber: the whole object, no parts count.
     EXPECT_EQ(part1->size, data.size());
@@ -198,10 +203,14 @@ TEST_P(ConformanceTest, UnknownUploadIsNotFound) {
 
   io::MemorySource body("part");
   auto part = Run(backend().UploadPart(key, bogus, 1, body));
-  if (dev().checks_upload_id) {
-    EXPECT_TRUE(FailedWith(part, ErrorClass::kNotFound));
-  } else {
+  if (!dev().checks_upload_id) {
     FERRY_EXPECT_OK(part);  // s3rver stores parts for any upload id
+  } else if (dev().unknown_upload_part_is_500) {
+    // moto: 500 InternalError (an HTML page), which the engine retries
+    // before it gives up.
+    EXPECT_TRUE(FailedWith(part, ErrorClass::kRetryable));
+  } else {
+    EXPECT_TRUE(FailedWith(part, ErrorClass::kNotFound));
   }
 }
 

@@ -4,6 +4,9 @@
 //   s3sim     the project's simulator binary, strict SigV4, 1 MiB min parts
 //   file      the file backend on a temporary directory
 //   s3rver    the node s3rver from tools/npm (a third-party S3 imitation)
+//   rgw       a throwaway Ceph RGW 16.2 cluster (tests/support/rgw.h)
+//   moto      moto_server (Python), only when it is on PATH; the binary
+//             says on stderr when its cases did not run
 //   external  a real endpoint, only when every FERRY_S3_* variable is set
 //
 // Where a server knowingly differs from S3, its fixture says so in
@@ -65,6 +68,13 @@ struct Deviations {
   // "Range: bytes=0-0" answered with the whole object (s3rver reads the end
   // 0 as "no end"); the backend must notice and fail.
   bool ignores_range_ending_at_zero = false;
+  // HEAD ?partNumber=N answers with part N's own MD5 as ETag instead of the
+  // whole object's ETag (moto). Size and parts count are right, and they are
+  // all the engine takes from that answer.
+  bool head_part_etag_is_part_md5 = false;
+  // UploadPart naming an upload id never created answers 500 (moto's lookup
+  // of the id raises) instead of 404 NoSuchUpload: retryable, not not-found.
+  bool unknown_upload_part_is_500 = false;
   // What Backend::Probe must find (storage/s3/s3_probe.h); nullopt where the
   // backend has nothing to probe (the file backend knows itself).
   std::optional<bool> probe_head_part_number = true;
@@ -93,8 +103,8 @@ class BackendFixture {
   virtual std::string Describe() const = 0;
 };
 
-// Fixture names in the order they are instantiated: s3sim, file, s3rver and,
-// when configured, external.
+// Fixture names in the order they are instantiated: s3sim, file, s3rver, rgw
+// and, when available, moto, then external when configured.
 std::vector<std::string> FixtureNames();
 
 // The shared io_context every fixture's backend runs on.

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -234,6 +235,25 @@ Result<std::uint16_t> Process::WaitForPortFile(const std::string& path, millisec
   }
 }
 
+Result<int> Process::WaitForExit(milliseconds timeout) {
+  Clock::time_point deadline = Clock::now() + timeout;
+  if (!drain_.joinable()) {
+    // Stdout first: a child blocked on a full pipe never exits. EOF means
+    // the child (and whatever inherited its stdout) closed it.
+    while (ReadSome(milliseconds(MsLeft(deadline, milliseconds(100))))) {
+      if (MsLeft(deadline, timeout) == 0) break;
+    }
+  }
+  if (!exited_ && WaitExit(pid_, milliseconds(MsLeft(deadline, timeout)), &wait_status_)) {
+    exited_ = true;
+  }
+  if (!exited_) {
+    return Status::Error(ErrorClass::kRetryable, program_ + " still running after " +
+                                                     std::to_string(timeout.count()) + " ms");
+  }
+  return wait_status_;
+}
+
 void Process::DrainStdout() {
   if (drain_.joinable() || stdout_fd_ < 0) return;
   if (echo_ && !output_.empty()) std::fwrite(output_.data(), 1, output_.size(), stderr);
@@ -261,6 +281,27 @@ void Process::Stop(milliseconds grace) {
     WaitExit(pid_, std::chrono::seconds(30), &wait_status_);
   }
   exited_ = true;
+}
+
+std::string FindProgram(std::string_view name) {
+  if (name.empty()) return "";
+  if (name.find('/') != std::string_view::npos) {
+    std::string path(name);
+    return access(path.c_str(), X_OK) == 0 ? path : "";
+  }
+  const char* env = std::getenv("PATH");
+  std::string_view dirs = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    std::size_t colon = dirs.find(':');
+    std::string_view dir = dirs.substr(0, colon);
+    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
+    std::string path = std::string(dir.empty() ? "." : dir) + "/" + std::string(name);
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0) {
+      return path;
+    }
+  }
+  return "";
 }
 
 Result<std::uint16_t> PickFreePort() {

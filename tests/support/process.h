@@ -62,6 +62,12 @@ class Process {
   // meanwhile, so a chatty child cannot block.
   Result<std::uint16_t> WaitForPortFile(const std::string& path, std::chrono::milliseconds timeout);
 
+  // For one-shot commands: reads stdout (kept in output()) until the child
+  // exits, at most `timeout`. Returns the wait status (as from waitpid);
+  // kRetryable when the child is still running at the deadline (it is left
+  // running: Stop() or the destructor ends it).
+  Result<int> WaitForExit(std::chrono::milliseconds timeout);
+
   // Starts the background drain of stdout (called by the waits above once
   // they succeed; idempotent).
   void DrainStdout();
@@ -87,6 +93,10 @@ class Process {
   std::size_t scanned_ = 0;  // output_ bytes already searched for the marker
   std::thread drain_;
 };
+
+// The first executable `name` in $PATH (or `name` itself when it contains a
+// '/' and is executable); "" when there is none.
+std::string FindProgram(std::string_view name);
 
 // A port on 127.0.0.1 that was free a moment ago (bind to 0, read, close),
 // for servers that cannot report the port they bound. Racy by nature: prefer

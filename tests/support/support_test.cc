@@ -81,6 +81,34 @@ TEST(ProcessTest, EnvironmentIsPassed) {
   EXPECT_EQ(*port, 7777);
 }
 
+TEST(ProcessTest, WaitForExitCollectsOutputAndStatus) {
+  auto p = Process::Spawn(Sh("echo one; echo two; exit 4"));
+  ASSERT_TRUE(p.ok());
+  auto ws = (*p)->WaitForExit(seconds(10));
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  EXPECT_TRUE(WIFEXITED(*ws));
+  EXPECT_EQ(WEXITSTATUS(*ws), 4);
+  EXPECT_EQ((*p)->output(), "one\ntwo\n");
+  EXPECT_FALSE((*p)->Running());
+}
+
+TEST(ProcessTest, WaitForExitTimesOutAndLeavesTheChildToStop) {
+  auto p = Process::Spawn(Sh("echo started; exec sleep 60"));
+  ASSERT_TRUE(p.ok());
+  auto ws = (*p)->WaitForExit(milliseconds(200));
+  ASSERT_FALSE(ws.ok());
+  EXPECT_EQ(ws.status().error_class(), ErrorClass::kRetryable);
+  EXPECT_TRUE((*p)->Running());
+  EXPECT_EQ((*p)->output(), "started\n");
+}
+
+TEST(ProcessTest, FindProgramSearchesPath) {
+  EXPECT_EQ(FindProgram("sh").empty(), false);
+  EXPECT_EQ(FindProgram("ferry-no-such-program-anywhere"), "");
+  EXPECT_EQ(FindProgram("/bin/sh"), "/bin/sh");
+  EXPECT_EQ(FindProgram("/nonexistent/sh"), "");
+}
+
 io::Task<int> Wait(milliseconds d, int value) {
   boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
   co_await t.async_wait(boost::asio::use_awaitable);

@@ -196,6 +196,8 @@ Task<MultipartFindings> ProbeMultipart(s3::Client& c, const Capabilities& caps,
   }
   if (!failed.ok()) {
     (void)co_await c.AbortMultipartUpload(key, *id);
+    // A Complete whose answer failed may still have made the object.
+    (void)co_await c.DeleteObject(key);
     notes->push_back("multipart probe: " + failed.ToString());
     co_return out;
   }

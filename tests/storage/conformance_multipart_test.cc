@@ -2,6 +2,8 @@
 // listing and aborting uploads, unknown uploads.
 #include "tests/storage/conformance.h"
 
+#include "protocols/s3/types.h"
+
 #include <algorithm>
 
 namespace ferry::conformance {
@@ -48,10 +50,17 @@ TEST_P(ConformanceTest, MultipartEtagAndLayout) {
   HeadOptions p1;
   p1.part_number = 1;
   auto part1 = Head(key, p1);
-  FERRY_ASSERT_OK(part1);
   HeadOptions p3;
   p3.part_number = 3;
   auto part3 = Head(key, p3);
+  if (!caps().head_part_number && s3::EtagPartCount(put->etag) >= 2) {
+    // Ceph RGW ignores partNumber: the backend sees a "-N" ETag answered
+    // without a parts count and refuses to take it for part N.
+    EXPECT_TRUE(FailedWith(part1, ErrorClass::kFatal));
+    EXPECT_TRUE(FailedWith(part3, ErrorClass::kFatal));
+    return;
+  }
+  FERRY_ASSERT_OK(part1);
   FERRY_ASSERT_OK(part3);
   if (caps().head_part_number) {
     EXPECT_EQ(part1->size, part);
@@ -65,7 +74,8 @@ TEST_P(ConformanceTest, MultipartEtagAndLayout) {
       EXPECT_EQ(part1->etag, put->etag) << "HEAD ?partNumber gives the object's ETag";
     }
   } else {
-    // s3rver ignores partNumber: the whole object, no parts count.
+    // s3rver ignores partNumber: the whole object, no parts count (its
+    // multipart ETags carry no "-N", so the backend cannot tell).
     EXPECT_EQ(part1->size, data.size());
     EXPECT_FALSE(part1->parts_count.has_value());
   }

@@ -267,6 +267,27 @@ TEST(ParseCompleteMultipartUpload, RgwEmptyEtag) {
   EXPECT_EQ(missing.status().error_class(), ErrorClass::kRetryable);
 }
 
+// moto 5 roots two answers at "...Response" instead of "...Result": read
+// as the same document; any other root is still refused.
+TEST(ParseCompleteMultipartUpload, MotoResponseRoot) {
+  auto moto = ParseCompleteMultipartUpload(
+      "<CompleteMultipartUploadResponse xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Bucket>b</Bucket><Key>k</Key><ETag>\"e90c-2\"</ETag></CompleteMultipartUploadResponse>");
+  ASSERT_TRUE(moto.ok()) << moto.status().ToString();
+  EXPECT_EQ(moto->etag, "e90c-2");
+  auto parts = ParseListParts(
+      "<ListPartsResponse><IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber>"
+      "<Size>3</Size><ETag>\"a\"</ETag></Part></ListPartsResponse>");
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  EXPECT_EQ(parts->parts.size(), 1u);
+  EXPECT_EQ(ParseCompleteMultipartUpload("<ListPartsResponse><ETag>x</ETag></ListPartsResponse>")
+                .status()
+                .error_class(),
+            ErrorClass::kFatal);
+  EXPECT_EQ(ParseCompleteMultipartUpload("<html><ETag>x</ETag></html>").status().error_class(),
+            ErrorClass::kFatal);
+}
+
 TEST(EtagPartCount, MultipartSuffix) {
   EXPECT_EQ(EtagPartCount("d41d8cd98f00b204e9800998ecf8427e"), 0);
   EXPECT_EQ(EtagPartCount("abc-12"), 12);

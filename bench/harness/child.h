@@ -90,4 +90,9 @@ std::string Tail(const std::string& path, std::size_t max_bytes = 2000);
 // Looks `name` up in PATH (or returns it when it contains '/'); "" when not found.
 std::string FindProgram(const std::string& name);
 
+// User + system CPU seconds a running process has used so far
+// (/proc/PID/stat, clock ticks); 0 when it cannot be read. For servers the
+// harness did not spawn itself (s3sim regions, Ceph daemons).
+double ProcessCpuSeconds(pid_t pid);
+
 }  // namespace ferry::bench

@@ -207,21 +207,7 @@ Status SimRegion::CreateBucket(const std::string& name) {
   return Status::Ok();
 }
 
-double SimRegion::CpuSeconds() const {
-  if (!child_) return 0;
-  std::ifstream in("/proc/" + std::to_string(child_->pid()) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string f;
-  double ticks = 0;
-  // Fields after the command: state is field 3; utime 14, stime 15.
-  for (int i = 3; i <= 15 && fields >> f; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(f);
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
+double SimRegion::CpuSeconds() const { return child_ ? ProcessCpuSeconds(child_->pid()) : 0; }
 
 Result<TlsFiles> MakeSelfSignedCert(const std::string& dir) {
   std::filesystem::create_directories(dir);

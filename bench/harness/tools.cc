@@ -72,26 +72,43 @@ std::string SizeText(std::uint64_t bytes) {
 
 std::string FerrySettings::Describe() const {
   std::ostringstream o;
-  o << "part_size " << SizeText(part_size) << ", parts_in_flight " << parts_in_flight
-    << ", max_connections " << max_connections << ", payload_signing " << payload_signing;
+  if (ferryd_defaults) {
+    o << "ferryd's default transfer settings, payload_signing "
+      << (payload_signing.empty() ? "auto (default)" : payload_signing);
+  } else {
+    o << "part_size " << SizeText(part_size) << ", parts_in_flight " << parts_in_flight
+      << ", max_connections " << max_connections << ", payload_signing " << payload_signing;
+  }
+  if (probe_capabilities) o << ", capabilities probed";
   return o.str();
+}
+
+Endpoint SimEndpoint(const SimRegion& r) {
+  Endpoint e;
+  e.url = r.url();
+  e.tls = r.tls();
+  return e;
 }
 
 std::string FerryConfigYaml(const RegionPair& pair, const FerrySettings& s, const std::string& dir,
                             const std::string& layout) {
   std::ostringstream y;
-  auto endpoint = [&](const char* name, const SimRegion& r) {
+  auto endpoint = [&](const char* name, const Endpoint& e) {
     y << "  " << name << ":\n"
-      << "    url: " << r.url() << "\n"
-      << "    region: " << kRegionName << "\n"
-      << "    credentials: {file: " << dir << "/credentials}\n"
-      << "    payload_signing: " << s.payload_signing << "\n"
-      << "    max_connections: " << s.max_connections << "\n"
+      << "    url: " << e.url << "\n"
+      << "    region: " << e.region << "\n"
+      << "    credentials: {file: " << dir << "/credentials-" << name << "}\n";
+    if (!s.ferryd_defaults || !s.payload_signing.empty()) {
+      y << "    payload_signing: " << s.payload_signing << "\n";
+    }
+    if (!s.ferryd_defaults) y << "    max_connections: " << s.max_connections << "\n";
+    if (!s.probe_capabilities) {
       // Set, not probed: s3sim's answers are known, and a start-up probe's
       // writes would count in the destination's totals and the timings.
-      << "    capabilities: {head_part_number: true, checksum_crc32c: false, etag_is_md5: true,"
-         " uploads_encoded_undeclared: false}\n";
-    if (r.tls()) y << "    tls: {ca_file: " << pair.ca_file << "}\n";
+      y << "    capabilities: {head_part_number: true, checksum_crc32c: false, etag_is_md5: true,"
+           " uploads_encoded_undeclared: false}\n";
+    }
+    if (e.tls) y << "    tls: {ca_file: " << pair.ca_file << "}\n";
   };
   y << "# written by ferry-bench\n"
     << "state_dir: " << dir << "/state\n"
@@ -99,8 +116,8 @@ std::string FerryConfigYaml(const RegionPair& pair, const FerrySettings& s, cons
     << "http: {listen: \"\"}\n"
     << "control: {socket: " << dir << "/ferry.sock}\n"
     << "endpoints:\n";
-  endpoint("src", *pair.src);
-  endpoint("dst", *pair.dst);
+  endpoint("src", pair.Source());
+  endpoint("dst", pair.Destination());
   y << "routes:\n"
     << "  - name: bench\n"
     << "    source: {endpoint: src, bucket: " << pair.src_bucket << "}\n"
@@ -109,11 +126,13 @@ std::string FerryConfigYaml(const RegionPair& pair, const FerrySettings& s, cons
     // The bench's source is written before the run and never changes: no
     // backup needs to settle (and --once would wait for it).
     << (layout == "velero" ? "    settle: 0s\n" : "")
-    << "    delete: {policy: keep}\n"
-    << "transfer:\n"
-    << "  part_size: " << SizeText(s.part_size) << "\n"
-    << "  parts_in_flight: " << s.parts_in_flight << "\n"
-    << "  max_objects_in_flight: " << s.max_objects_in_flight << "\n";
+    << "    delete: {policy: keep}\n";
+  if (!s.ferryd_defaults) {
+    y << "transfer:\n"
+      << "  part_size: " << SizeText(s.part_size) << "\n"
+      << "  parts_in_flight: " << s.parts_in_flight << "\n"
+      << "  max_objects_in_flight: " << s.max_objects_in_flight << "\n";
+  }
   return y.str();
 }
 
@@ -125,9 +144,15 @@ ToolRun RunFerry(const Programs& p, const RegionPair& pair, const Workload& w,
   std::filesystem::remove_all(dir + "/state");
   run.log_path = dir + "/ferryd.log";
   std::filesystem::remove(run.log_path);
-  // The AWS shared-credentials format, as Velero mounts it.
-  std::ofstream(dir + "/credentials") << "[default]\naws_access_key_id = " << kAccessKey
-                                      << "\naws_secret_access_key = " << kSecretKey << "\n";
+  // The AWS shared-credentials format, as Velero mounts it; one file per
+  // endpoint (the RGW clusters have keys of their own).
+  auto credentials = [&](const std::string& name, const Endpoint& e) {
+    std::ofstream(dir + "/credentials-" + name)
+        << "[default]\naws_access_key_id = " << e.access_key
+        << "\naws_secret_access_key = " << e.secret_key << "\n";
+  };
+  credentials("src", pair.Source());
+  credentials("dst", pair.Destination());
   std::string config = dir + "/ferry.yaml";
   std::ofstream(config) << FerryConfigYaml(pair, s, dir, s.layout.empty() ? w.layout : s.layout);
   ChildOptions co;
@@ -142,10 +167,13 @@ ToolRun RunFerry(const Programs& p, const RegionPair& pair, const Workload& w,
 std::string RcloneFlags(const RcloneSettings& s) {
   std::string f = "--checksum";
   if (s.tuned) {
-    f += " --transfers " + std::to_string(s.transfers) + " --checkers " +
-         std::to_string(s.checkers) + " --s3-upload-concurrency " +
-         std::to_string(s.upload_concurrency) + " --s3-chunk-size " +
-         std::to_string(s.chunk_size / kMiB) + "M --fast-list";
+    if (s.transfers > 0) f += " --transfers " + std::to_string(s.transfers);
+    if (s.checkers > 0) f += " --checkers " + std::to_string(s.checkers);
+    if (s.upload_concurrency > 0) {
+      f += " --s3-upload-concurrency " + std::to_string(s.upload_concurrency);
+    }
+    if (s.chunk_size > 0) f += " --s3-chunk-size " + std::to_string(s.chunk_size / kMiB) + "M";
+    f += " --fast-list";
   }
   return f;
 }
@@ -162,18 +190,18 @@ ToolRun RunRclone(const Programs& p, const RegionPair& pair, const RcloneSetting
   ChildOptions co;
   co.env = IsolatedEnv();
   co.env.emplace_back("RCLONE_CONFIG", conf);
-  auto remote = [&](const std::string& name, const SimRegion& r) {
+  auto remote = [&](const std::string& name, const Endpoint& e) {
     const std::string v = "RCLONE_CONFIG_" + name + "_";
     co.env.emplace_back(v + "TYPE", "s3");
-    co.env.emplace_back(v + "PROVIDER", "Other");
-    co.env.emplace_back(v + "ENDPOINT", r.url());
-    co.env.emplace_back(v + "ACCESS_KEY_ID", kAccessKey);
-    co.env.emplace_back(v + "SECRET_ACCESS_KEY", kSecretKey);
+    co.env.emplace_back(v + "PROVIDER", e.rclone_provider);
+    co.env.emplace_back(v + "ENDPOINT", e.url);
+    co.env.emplace_back(v + "ACCESS_KEY_ID", e.access_key);
+    co.env.emplace_back(v + "SECRET_ACCESS_KEY", e.secret_key);
     co.env.emplace_back(v + "FORCE_PATH_STYLE", "true");
-    co.env.emplace_back(v + "REGION", kRegionName);
+    co.env.emplace_back(v + "REGION", e.region);
   };
-  remote("SRC", *pair.src);
-  remote("DST", *pair.dst);
+  remote("SRC", pair.Source());
+  remote("DST", pair.Destination());
   co.argv = {p.rclone, "copy", "src:" + pair.src_bucket, "dst:" + pair.dst_bucket};
   std::istringstream flags(RcloneFlags(s));
   for (std::string f; flags >> f;) co.argv.push_back(f);
@@ -192,26 +220,31 @@ ToolRun RunAwscli(const Programs& p, const RegionPair& pair, const std::string& 
   const std::string local = dir + "/aws-local";
   std::filesystem::remove_all(local);
   std::filesystem::create_directories(local);
-  std::ofstream(dir + "/aws-config") << "[default]\nregion = " << kRegionName
+  const Endpoint src = pair.Source(), dst = pair.Destination();
+  std::ofstream(dir + "/aws-config") << "[default]\nregion = " << src.region
                                      << "\ns3 =\n  addressing_style = path\n";
   std::ofstream(dir + "/aws-credentials").flush();
-  EnvChanges env = IsolatedEnv();
-  env.emplace_back("AWS_ACCESS_KEY_ID", kAccessKey);
-  env.emplace_back("AWS_SECRET_ACCESS_KEY", kSecretKey);
-  env.emplace_back("AWS_DEFAULT_REGION", kRegionName);
-  env.emplace_back("AWS_CONFIG_FILE", dir + "/aws-config");
-  env.emplace_back("AWS_SHARED_CREDENTIALS_FILE", dir + "/aws-credentials");
-  env.emplace_back("AWS_EC2_METADATA_DISABLED", "true");
-  env.emplace_back("AWS_PAGER", "");
+  // Each step with its own store's keys and region.
+  auto env = [&](const Endpoint& e) {
+    EnvChanges env = IsolatedEnv();
+    env.emplace_back("AWS_ACCESS_KEY_ID", e.access_key);
+    env.emplace_back("AWS_SECRET_ACCESS_KEY", e.secret_key);
+    env.emplace_back("AWS_DEFAULT_REGION", e.region);
+    env.emplace_back("AWS_CONFIG_FILE", dir + "/aws-config");
+    env.emplace_back("AWS_SHARED_CREDENTIALS_FILE", dir + "/aws-credentials");
+    env.emplace_back("AWS_EC2_METADATA_DISABLED", "true");
+    env.emplace_back("AWS_PAGER", "");
+    return env;
+  };
   run.started = std::chrono::system_clock::now();
   ChildOptions down;
-  down.env = env;
-  down.argv = {p.aws, "--endpoint-url", pair.src->url(), "s3", "sync",
+  down.env = env(src);
+  down.argv = {p.aws, "--endpoint-url", src.url, "s3", "sync",
                "s3://" + pair.src_bucket, local, "--only-show-errors"};
   if (Step(run, std::move(down), timeout)) {
     ChildOptions up;
-    up.env = env;
-    up.argv = {p.aws, "--endpoint-url", pair.dst->url(), "s3", "sync", local,
+    up.env = env(dst);
+    up.argv = {p.aws, "--endpoint-url", dst.url, "s3", "sync", local,
                "s3://" + pair.dst_bucket, "--only-show-errors"};
     Step(run, std::move(up), timeout);
   }

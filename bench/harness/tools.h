@@ -1,5 +1,6 @@
 // The replicators under test, each run as a child process against a
-// source and a destination region: ferryd (one pass, --once), rclone copy
+// source and a destination store (two s3sim regions, or two Ceph RGW
+// clusters: see Endpoint): ferryd (one pass, --once), rclone copy
 // (defaults and tuned for the link) and awscli v2 as a CronJob uses it
 // (s3 sync from the source into a local directory, then s3 sync up to the
 // destination: awscli cannot copy between two endpoints).
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,12 +30,32 @@ struct Programs {
   std::string gnuplot = "gnuplot";
 };
 
+// One end of a copy as the tools see it: where, which region, whose keys.
+struct Endpoint {
+  std::string url;  // http(s)://host:port
+  std::string region = kRegionName;
+  std::string access_key = kAccessKey;
+  std::string secret_key = kSecretKey;
+  std::string rclone_provider = "Other";  // rclone's s3 provider option
+  bool tls = false;
+};
+
+// The simulator region's endpoint (the bench's fixed keys and region).
+Endpoint SimEndpoint(const SimRegion& r);
+
 struct RegionPair {
   SimRegion* src = nullptr;
   SimRegion* dst = nullptr;
   std::string src_bucket = "src";
   std::string dst_bucket = "dst";
   std::string ca_file;  // PEM the tools trust when the regions serve TLS
+  // Stores that are not simulator regions (the Ceph RGW pair): when set,
+  // the tools connect here and src/dst may be null.
+  std::optional<Endpoint> src_store = std::nullopt;
+  std::optional<Endpoint> dst_store = std::nullopt;
+
+  Endpoint Source() const { return src_store ? *src_store : SimEndpoint(*src); }
+  Endpoint Destination() const { return dst_store ? *dst_store : SimEndpoint(*dst); }
 };
 
 struct FerrySettings {
@@ -45,9 +67,18 @@ struct FerrySettings {
   int threads = 0;                           // 0 = ferryd's default (one per core)
   std::string layout;                        // "" = the workload's
   std::string log_level = "info";
+  // ferryd as installed (the Ceph RGW pair): no `transfer` section, no
+  // max_connections, and payload_signing only when not "" (ferryd's
+  // default is auto). The settings above are then not written.
+  bool ferryd_defaults = false;
+  // Capabilities left to ferryd's start-up probe instead of set in the
+  // configuration (the simulator's are known, and a probe's writes would
+  // count in its request log).
+  bool probe_capabilities = false;
   std::string Describe() const;              // "part 16 MiB, 32 parts in flight, ..."
 };
 
+// Tuned flags with value 0 are not passed (rclone's default applies).
 struct RcloneSettings {
   bool tuned = false;
   int transfers = 32;

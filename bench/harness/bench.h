@@ -9,6 +9,9 @@
 // per-part hashing) and TLS (ferry with both regions on HTTPS). `--sweep`
 // varies part size, parts in flight and connections.
 //
+// The Ceph RGW pair (rgw_bench.h) runs the same tools between two real
+// (throwaway, single-node) Ceph RGW clusters and reports in its own section.
+//
 // Nothing is asserted about timing: the report states what was measured.
 #pragma once
 
@@ -31,8 +34,13 @@ struct BenchOptions {
   std::string command_line;   // as the user typed it, for the report
   LinkSpec link;
   bool smoke = false;
-  std::vector<std::string> scenarios;  // default: all
+  std::vector<std::string> scenarios;  // default: all (s3sim ones and rgw-set, rgw-small)
   std::vector<std::string> tools;      // ferry, rclone-default, rclone-tuned, awscli
+  // The Ceph RGW pair's scenarios run unless this is false (--no-rgw).
+  bool rgw = true;
+  // Only the RGW pair (--rgw): no s3sim scenario and no sweep; an existing
+  // report keeps its s3sim part and gets its RGW section replaced.
+  bool rgw_only = false;
   bool sweep = false;
   bool extra_checks = true;  // hashing-cost and TLS runs on `large`
   // Runs of every measurement on `large` (plain and TLS), in interleaved
@@ -51,6 +59,8 @@ struct BenchOptions {
 };
 
 const std::vector<std::string>& ToolNames();
+// Every scenario --scenario accepts: ScenarioNames() and RgwScenarioNames().
+std::vector<std::string> AllScenarioNames();
 
 struct Row {
   std::string scenario;
@@ -69,6 +79,11 @@ struct Row {
   std::uint64_t dst_objects_written = 0;
   std::uint64_t dst_bytes_in = 0;
   std::optional<LagStats> lag;
+  // Ceph RGW pair: CPU of both clusters' radosgw and ceph-osd during the
+  // run (-1 = not measured), and what ferryd's start-up probe logged.
+  double radosgw_cpu_seconds = -1, osd_cpu_seconds = -1;
+  std::string probe;
+  std::optional<bool> probe_as_expected;
 
   bool ok() const { return error.empty(); }
   double mbps() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e6 : 0; }
@@ -95,12 +110,25 @@ struct MachineInfo {
   std::string rclone_version, aws_version;
 };
 
+// The Ceph RGW pair's part of a run (its own section of the report; its
+// rows are among BenchReport::rows, scenarios rgw-set and rgw-small).
+struct RgwReport {
+  bool ran = false;
+  std::string not_run;  // why it did not run ("" when it did or was not asked for)
+  std::string ceph_version;
+  std::string date_utc;
+  std::string load_before, load_after;
+  double total_seconds = 0;
+  std::vector<std::string> scenario_descriptions;
+};
+
 struct BenchReport {
   MachineInfo machine;
   std::vector<std::string> scenario_descriptions;  // "large: 4 x 1 GiB ..."
   std::vector<Row> rows;
   std::vector<SweepPoint> sweep;
   std::optional<SweepPoint> best;
+  RgwReport rgw;
   double total_seconds = 0;
 };
 

@@ -8,19 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/harness/bench.h"
+#include "bench/harness/report_format.h"
+#include "bench/harness/report_json.h"
+#include "bench/harness/rgw_report.h"
+#include "bench/harness/rgw_store.h"
 #include "bench/harness/sweep.h"
 
 namespace ferry::bench {
 namespace {
-
-std::string Fmt(double v, int decimals = 1) {
-  if (v < 0 || std::isnan(v)) return "—";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string Ratio(double a, double b) { return a > 0 && b > 0 ? Fmt(a / b, 2) + "×" : "—"; }
 
 const Row* Find(const BenchReport& r, const std::string& scenario, const std::string& tool) {
   for (const Row& row : r.rows) {
@@ -32,46 +27,11 @@ const Row* Find(const BenchReport& r, const std::string& scenario, const std::st
 // Throughput for copy scenarios, source keys reconciled per second for list.
 double Rate(const Row& r) { return r.bytes > 0 ? r.mbps() : r.objects_per_second(); }
 
-nlohmann::json RowJson(const Row& r) {
-  nlohmann::json j = {{"scenario", r.scenario},
-                      {"tool", r.tool},
-                      {"ok", r.ok()},
-                      {"error", r.error},
-                      {"note", r.note},
-                      {"command", r.command},
-                      {"seconds", r.seconds},
-                      {"runs", r.runs},
-                      {"fastest_seconds", r.fastest_seconds},
-                      {"slowest_seconds", r.slowest_seconds},
-                      {"bytes", r.bytes},
-                      {"objects", r.objects},
-                      {"mb_per_s", r.mbps()},
-                      {"objects_per_s", r.objects_per_second()},
-                      {"cpu_seconds", r.cpu_seconds},
-                      {"cpu_seconds_per_gb", r.cpu_per_gb()},
-                      {"peak_rss_bytes", r.peak_rss},
-                      {"simulators_cpu_seconds", r.sim_cpu_seconds},
-                      {"destination_objects_written", r.dst_objects_written},
-                      {"destination_bytes_in", r.dst_bytes_in}};
-  if (r.lag) {
-    j["lag_seconds"] = {{"count", r.lag->count},
-                        {"p50", r.lag->p50},
-                        {"p90", r.lag->p90},
-                        {"p99", r.lag->p99},
-                        {"max", r.lag->max}};
-  }
-  return j;
-}
-
 struct Target {
   std::string name;
   std::string measured;
   std::string verdict;  // met / missed / not measured
 };
-
-std::string Verdict(bool measured, bool met) {
-  return !measured ? "not measured" : met ? "met" : "**missed**";
-}
 
 std::vector<Target> Targets(const BenchOptions& o, const BenchReport& r) {
   std::vector<Target> t;
@@ -160,7 +120,8 @@ std::vector<Target> Targets(const BenchOptions& o, const BenchReport& r) {
     std::uint64_t peak = 0;
     std::string worst;
     for (const Row& row : r.rows) {
-      if (row.ok() && (row.tool == "ferry" || row.tool == "ferry-tls") && row.peak_rss > peak) {
+      if (row.ok() && !IsRgwScenario(row.scenario) &&
+          (row.tool == "ferry" || row.tool == "ferry-tls") && row.peak_rss > peak) {
         peak = row.peak_rss;
         worst = row.scenario + "/" + row.tool;
       }
@@ -180,6 +141,7 @@ void WriteTables(std::ostream& md, const BenchReport& r) {
         "CPU s/GB | peak RSS MiB | simulators CPU s | status |\n"
      << "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const Row& row : r.rows) {
+    if (IsRgwScenario(row.scenario)) continue;  // their own section
     const Row* w = Find(r, row.scenario, "W");
     std::string status = row.ok() ? "ok" : row.error == "n/a" ? "n/a" : "FAILED";
     std::string runs = std::to_string(row.runs);
@@ -205,7 +167,7 @@ void WriteTables(std::ostream& md, const BenchReport& r) {
         "added and the larger peak. `simulators CPU s`: both s3sim regions during the run.\n\n";
   bool failures = false;
   for (const Row& row : r.rows) {
-    if (row.ok() || row.error == "n/a") continue;
+    if (row.ok() || row.error == "n/a" || IsRgwScenario(row.scenario)) continue;
     if (!failures) md << "Failures:\n\n";
     failures = true;
     md << "- " << row.scenario << "/" << row.tool << ": `" << row.error.substr(0, 400) << "`\n";
@@ -256,20 +218,28 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
   if (!r.sweep.empty())
     FERRY_RETURN_IF_ERROR(WriteSweepFiles(o.programs, r.sweep, csv, png, o.link));
 
-  nlohmann::json j;
-  j["machine"] = {{"cores", r.machine.cores},          {"cpu", r.machine.cpu_model},
-                  {"ram_bytes", r.machine.ram_bytes},  {"kernel", r.machine.kernel},
-                  {"date", r.machine.date_utc},        {"load_before", r.machine.load_before},
-                  {"load_after", r.machine.load_after}};
-  j["link"] = {{"latency_ms", o.link.latency_ms}, {"bandwidth_bps", o.link.bandwidth_bps}};
-  j["smoke"] = o.smoke;
-  j["rows"] = nlohmann::json::array();
-  for (const Row& row : r.rows) j["rows"].push_back(RowJson(row));
-  j["sweep"] = nlohmann::json::array();
-  for (const SweepPoint& p : r.sweep) j["sweep"].push_back(RowJson(p.row));
-  std::ofstream(o.out_dir + "/results.json") << j.dump(2) << "\n";
+  WriteJson(o, r);
 
   std::filesystem::create_directories(std::filesystem::path(md_path).parent_path());
+  const std::string existing = ReadWhole(md_path);
+  // The RGW section: this run's, or the earlier report's when the pair was
+  // not run this time (--no-rgw): regenerating one part keeps the other.
+  std::string rgw_section, rgw_header;
+  if (r.rgw.ran || !r.rgw.not_run.empty()) {
+    std::ostringstream sec;
+    WriteRgwSection(sec, o, r);
+    rgw_section = sec.str();
+  } else if (rgw_section = ExtractRgwSection(existing); !rgw_section.empty()) {
+    rgw_header =
+        "- Ceph RGW pair section: kept from the earlier report (not run this time); its "
+        "own date and load average are in it";
+  }
+  if (o.rgw_only && existing.find("\n## Results") != std::string::npos) {
+    std::ofstream out(md_path);
+    out << SpliceRgwSection(existing, rgw_section, RgwHeaderLine(o, r));
+    if (!out) return Status::Error(ErrorClass::kFatal, "cannot write " + md_path);
+    return Status::Ok();
+  }
   std::ofstream md(md_path);
   const MachineInfo& m = r.machine;
   md << "# ferry-bench results\n\n"
@@ -281,8 +251,14 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
      << "- Load average (1/5/15 min) before: " << m.load_before << "; after: " << m.load_after
      << " (other work on the machine makes figures noisy)\n"
      << "- Peers: " << (m.rclone_version.empty() ? "rclone not found" : m.rclone_version) << "; "
-     << (m.aws_version.empty() ? "awscli not found" : m.aws_version) << "\n"
-     << "- Link (each s3sim region): " << o.link.latency_ms << " ms before every response, "
+     << (m.aws_version.empty() ? "awscli not found" : m.aws_version) << "\n";
+  if (!rgw_header.empty()) md << rgw_header << "\n";
+  if (o.rgw_only) {  // no earlier report to keep the s3sim part of
+    md << "- Only the Ceph RGW pair ran (--rgw)\n\n" << rgw_section;
+    if (!md) return Status::Error(ErrorClass::kFatal, "cannot write " + md_path);
+    return Status::Ok();
+  }
+  md << "- Link (each s3sim region): " << o.link.latency_ms << " ms before every response, "
      << (o.link.bandwidth_bps ? Fmt(o.link.bandwidth_bps / 1e6, 0) + " MB/s" : "unlimited")
      << " per connection each direction; " << o.sim_threads << " threads per simulator; "
      << "destination bodies "
@@ -323,7 +299,7 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
        << "![throughput against settings](" << rel << ")\n\nEvery point: [" << rel_csv << "]("
        << rel_csv << ")\n\n";
   }
-  md << "## Method\n\n"
+  md << rgw_section << (rgw_section.empty() ? "" : "\n") << "## Method\n\n"
      << "Each scenario starts a source s3sim region holding synthetic objects, measures W with "
         "the direct client (ranged GETs into memory, UploadPart/PUT out of it, no hashing, no "
         "HEADs; for `list` the two paged listings), then runs each tool against a fresh "
@@ -331,7 +307,8 @@ Status WriteReports(const BenchOptions& o, const BenchReport& r) {
         "nothing is copied). A run counts only if the tool exits 0 and the destination's "
         "request log shows every object written (none for `list`) and at least the workload's "
         "bytes received. Time is the tool's wall time from spawn to exit, start-up included. "
-        "ferry runs `ferryd --once` with a fresh state directory.\n";
+        "ferry runs `ferryd --once` with a fresh state directory. The Ceph RGW pair's method "
+        "is in its section.\n";
   if (!md) return Status::Error(ErrorClass::kFatal, "cannot write " + md_path);
   return Status::Ok();
 }

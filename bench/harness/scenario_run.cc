@@ -1,5 +1,6 @@
 #include "bench/harness/scenario_run.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -172,6 +173,19 @@ void LogRow(const Row& r) {
                 r.seconds, r.mbps(), r.objects_per_second(), r.cpu_seconds,
                 static_cast<double>(r.peak_rss) / kMiB);
   Say(s + buf);
+}
+
+Row MedianRow(std::vector<Row> runs) {
+  for (Row& r : runs) {
+    if (!r.ok()) return std::move(r);
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const Row& a, const Row& b) { return a.seconds < b.seconds; });
+  Row m = runs[runs.size() / 2];
+  m.runs = static_cast<int>(runs.size());
+  m.fastest_seconds = runs.front().seconds;
+  m.slowest_seconds = runs.back().seconds;
+  return m;
 }
 
 }  // namespace ferry::bench

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench/harness/bench.h"
 #include "bench/harness/sim_region.h"
@@ -39,5 +40,9 @@ Row MeasureW(Scenario& sc, bool hash);
 // fresh destination, judged from the destination's request log.
 Row RunTool(Scenario& sc, const std::string& tool, const FerrySettings& fs);
 void LogRow(const Row& r);
+// The run with the median time, carrying the spread of all of them; the
+// first failed run when any failed (a failure is never averaged away).
+// REQUIRES: at least one run.
+Row MedianRow(std::vector<Row> runs);
 
 }  // namespace ferry::bench

@@ -1,0 +1,24 @@
+// Number formatting shared by the report's sections (report.cc,
+// rgw_report.cc): "—" for what was not measured.
+#pragma once
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+namespace ferry::bench {
+
+inline std::string Fmt(double v, int decimals = 1) {
+  if (v < 0 || std::isnan(v)) return "—";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+inline std::string Ratio(double a, double b) { return a > 0 && b > 0 ? Fmt(a / b, 2) + "×" : "—"; }
+
+inline std::string Verdict(bool measured, bool met) {
+  return !measured ? "not measured" : met ? "met" : "**missed**";
+}
+
+}  // namespace ferry::bench

@@ -1,6 +1,6 @@
 // ferry-bench: end-to-end benchmark of ferry against rclone and awscli between
-// two simulated regions. Parses flags and runs bench::RunBench; everything
-// else lives in bench/harness/.
+// two simulated regions and between a Ceph RGW pair. Parses flags and runs
+// bench::RunBench; everything else lives in bench/harness/.
 #include <stdlib.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
   std::uint64_t chunk_mib = o.rclone_tuned.chunk_size / kMiB;
   bool keep_work = false;
   bool no_extra = false;
+  bool no_rgw = false;
   int timeout_s = static_cast<int>(o.run_timeout.count());
-  CLI::App app{"ferry-bench: ferry vs rclone vs awscli between two simulated S3 regions"};
+  CLI::App app{"ferry-bench: ferry vs rclone vs awscli between two S3 regions (s3sim, Ceph RGW)"};
   app.add_option("--out", o.out_dir, "directory for results.json, sweep.csv, sweep.png")
       ->default_val("ferry-bench-out");
   app.add_option("--markdown", o.markdown_path, "the Markdown report (default OUT/RESULTS.md)");
@@ -47,14 +48,20 @@ int main(int argc, char** argv) {
   app.add_option("--command-line", o.command_line,
                  "command shown in the report (default: this one)");
   app.add_flag("--smoke", o.smoke, "tiny sizes: every scenario and tool in seconds");
-  app.add_option("--scenario", o.scenarios, "large, mixed, small, list (repeatable; default all)")
-      ->check(CLI::IsMember({"large", "mixed", "small", "list"}));
+  app.add_option("--scenario", o.scenarios,
+                 "large, mixed, small, list, rgw-set, rgw-small (repeatable; default all)")
+      ->check(CLI::IsMember(ferry::bench::AllScenarioNames()));
+  auto* rgw_only = app.add_flag("--rgw", o.rgw_only,
+                                "only the Ceph RGW pair (rgw-set, rgw-small; no sweep); keeps an "
+                                "existing report's s3sim part");
+  app.add_flag("--no-rgw", no_rgw, "skip the Ceph RGW pair")->excludes(rgw_only);
   app.add_option("--tool", o.tools, "ferry, rclone-default, rclone-tuned, awscli (repeatable)")
       ->check(CLI::IsMember(ferry::bench::ToolNames()));
   app.add_flag("--sweep", o.sweep, "also sweep part size, parts in flight and connections");
   app.add_flag("--no-extra", no_extra, "skip the hashing-cost and TLS runs");
   app.add_option("--rounds", o.rounds,
-                 "runs of each measurement on `large` (interleaved); the median counts")
+                 "runs of each measurement on `large` and rgw-set (rgw-small: at most 2), "
+                 "interleaved; the median counts")
       ->capture_default_str()
       ->check(CLI::Range(1, 20));
   app.add_option("--latency-ms", o.link.latency_ms, "simulated latency per request")
@@ -124,6 +131,7 @@ int main(int argc, char** argv) {
   o.ferry.part_size = part_size_mib * kMiB;
   o.rclone_tuned.chunk_size = chunk_mib * kMiB;
   o.extra_checks = !no_extra;
+  o.rgw = !no_rgw;
   o.run_timeout = std::chrono::seconds(timeout_s);
   if (o.command_line.empty()) {
     for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);

@@ -72,6 +72,10 @@ Row RunOne(RgwScenario& sc, const std::string& tool) {
       return row;
     }
     slot = std::move(*started);
+    if (Status warm = slot->WarmUp(); !warm.ok()) {
+      row.error = warm.ToString();
+      return row;
+    }
   }
   RgwStore* dst = slot.get();
   RegionPair pair;
@@ -243,6 +247,18 @@ void RunRgwPair(const BenchOptions& opts, const std::vector<std::string>& scenar
       ready = sc.src->CreateBucket("src");
     }
     if (ready.ok()) ready = sc.src->Fill("src", sc.w, 16).Annotate("filling the source");
+    if (ready.ok()) {  // what every run is judged against must be there
+      auto listed = sc.src->Check("src", sc.w);
+      if (!listed.ok()) {
+        ready = listed.status();
+      } else if (listed->matching != sc.w.objects() || listed->extra != 0) {
+        ready = Status::Error(ErrorClass::kFatal,
+                              "the filled source lists " + std::to_string(listed->keys) +
+                                  " keys, " + std::to_string(listed->matching) + " of " +
+                                  std::to_string(sc.w.objects()) + " as written (" +
+                                  listed->first_problem + ")");
+      }
+    }
     if (!ready.ok()) {
       Row r;
       r.scenario = name;

@@ -104,6 +104,11 @@ void WriteRows(std::ostream& md, const BenchReport& r) {
      << r.machine.cores
      << " cores (the monitors, the harness and anything else on the machine not counted). "
         "Replication lag is not measured here: RGW keeps no request log the bench can read.\n\n";
+  for (const Row& row : r.rows) {
+    if (IsRgwScenario(row.scenario) && row.ok() && !row.note.empty()) {
+      md << "Note, " << row.scenario << "/" << row.tool << ": " << row.note << ".\n\n";
+    }
+  }
   bool failures = false;
   for (const Row& row : r.rows) {
     if (!IsRgwScenario(row.scenario) || row.ok()) continue;

@@ -165,6 +165,21 @@ Status RgwStore::CreateBucket(const std::string& bucket) {
   return Run(ioc, client->CreateBucket(), seconds(60)).Annotate("creating bucket " + bucket);
 }
 
+Status RgwStore::WarmUp() {
+  const std::string bucket = "ferry-bench-warm-up";
+  FERRY_RETURN_IF_ERROR(CreateBucket(bucket));
+  boost::asio::io_context ioc;
+  FERRY_ASSIGN_OR_RETURN(auto client, OpenClient(ioc, endpoint(), bucket, 1));
+  const std::string bytes(4096, 'w');
+  const s3::ObjectMetadata no_metadata;
+  auto put = [&]() -> io::Task<Status> {
+    io::MemorySource body(bytes);
+    auto r = co_await client->PutObject("warm-up", no_metadata, body);
+    co_return r.ok() ? Status::Ok() : r.status();
+  };
+  return Run(ioc, put(), seconds(60)).Annotate("warming up " + Describe());
+}
+
 Status RgwStore::Fill(const std::string& bucket, const Workload& w, int streams) {
   boost::asio::io_context ioc;
   FERRY_ASSIGN_OR_RETURN(auto client, OpenClient(ioc, endpoint(), bucket, streams));
@@ -229,19 +244,16 @@ Result<RgwStore::ListingCheck> RgwStore::Check(const std::string& bucket, const 
   boost::asio::io_context ioc;
   FERRY_ASSIGN_OR_RETURN(auto client, OpenClient(ioc, endpoint(), bucket, 1));
   std::map<std::string, std::uint64_t> listed;
-  Status listing = Run(
-      ioc,
-      [&]() -> io::Task<Status> {
-        s3::ListObjectsV2Request req;
-        for (;;) {
-          FERRY_CO_ASSIGN_OR_RETURN(s3::ListObjectsV2Result page,
-                                    co_await client->ListObjectsV2(req));
-          for (const auto& o : page.contents) listed[o.key] = o.size;
-          if (!page.is_truncated) co_return Status::Ok();
-          req.continuation_token = page.next_continuation_token;
-        }
-      }(),
-      seconds(300));
+  auto list = [&]() -> io::Task<Status> {
+    s3::ListObjectsV2Request req;
+    for (;;) {
+      FERRY_CO_ASSIGN_OR_RETURN(s3::ListObjectsV2Result page, co_await client->ListObjectsV2(req));
+      for (const auto& o : page.contents) listed[o.key] = o.size;
+      if (!page.is_truncated) co_return Status::Ok();
+      req.continuation_token = page.next_continuation_token;
+    }
+  };
+  Status listing = Run(ioc, list(), seconds(300));
   FERRY_RETURN_IF_ERROR(listing.Annotate("listing " + bucket));
   ListingCheck c;
   c.keys = listed.size();

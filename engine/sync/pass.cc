@@ -81,6 +81,7 @@ std::string PassReport::Summary() const {
     o << ", " << deletes_blocked << " deletes waiting for their unit's marker to go first";
   }
   if (stale_uploads_aborted > 0) o << ", " << stale_uploads_aborted << " stale uploads aborted";
+  if (parts_resumed > 0) o << ", " << parts_resumed << " parts resumed";
   if (deletes_paused) o << ", DELETES PAUSED by the mass-delete guard";
   if (halted) o << ", HALTED before the end (paused or stopping)";
   if (!source_listing_complete) o << ", source listing INCOMPLETE";

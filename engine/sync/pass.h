@@ -144,6 +144,7 @@ struct PassReport {
   std::uint64_t deletes_waiting = 0;  // within the grace period
   std::uint64_t deletes_blocked = 0;  // their unit's marker (or higher phase) not gone yet
   std::uint64_t stale_uploads_aborted = 0;  // ours, no longer needed
+  std::uint64_t parts_resumed = 0;  // of journaled uploads, not sent again
   bool deletes_paused = false;        // mass-delete guard tripped
   bool halted = false;                // stopped early by PassSettings::halt
   bool targeted = false;              // PassSettings::subprefix was set

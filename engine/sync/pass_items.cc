@@ -93,6 +93,7 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
     } else {
       shared->report.copied++;
       shared->report.copied_bytes += out.size;
+      shared->report.parts_resumed += static_cast<std::uint64_t>(out.parts_resumed);
       if (out.action == CopyAction::kServerCopy || out.action == CopyAction::kDedupCopy) {
         shared->report.server_copies++;
       }

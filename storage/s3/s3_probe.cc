@@ -50,7 +50,7 @@ Task<std::optional<bool>> PartOneAnswered(s3::Client& c, const std::string& key,
   const bool honoured = head->parts_count == parts && head->size < size;
   notes->push_back(honoured ? "HEAD ?partNumber=1 answered for part 1"
                             : "HEAD ?partNumber=1 answered with the whole object (no part "
-                              "layout): the source's parts cannot be mirrored");
+                              "layout): source layouts are inferred from their ETags");
   co_return honoured;
 }
 

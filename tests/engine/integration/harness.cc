@@ -186,12 +186,45 @@ void IntegrationTest::StartRegions(const std::vector<std::string>& src_extra,
   ASSERT_TRUE(src_backend_ && dst_backend_);
 }
 
+void IntegrationTest::UseExternalEndpoints(ExternalEndpoint src, ExternalEndpoint dst,
+                                           const storage::Capabilities& caps) {
+  std::ofstream(dir_->path() + "/credentials")
+      << "[src]\naws_access_key_id = " << src.access_key
+      << "\naws_secret_access_key = " << src.secret_key << "\n[dst]\naws_access_key_id = "
+      << dst.access_key << "\naws_secret_access_key = " << dst.secret_key << "\n";
+  auto open = [&](const ExternalEndpoint& e) -> std::shared_ptr<storage::Backend> {
+    storage::S3BackendOptions o;
+    o.client.endpoint = http::Url::Parse(e.url).value();
+    o.client.region = e.region;
+    o.client.bucket = e.bucket;
+    o.client.credentials = s3::StaticCredentials({e.access_key, e.secret_key, ""});
+    o.capabilities = caps;
+    auto b = storage::OpenS3Backend(ioc_.get_executor(), std::move(o));
+    EXPECT_TRUE(b.ok()) << b.status().ToString();
+    return b.ok() ? *b : nullptr;
+  };
+  src_backend_ = open(src);
+  dst_backend_ = open(dst);
+  external_src_ = std::move(src);
+  external_dst_ = std::move(dst);
+}
+
 std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
   std::ostringstream y;
   auto endpoint = [&](const char* name, const Region& r) {
-    y << "  " << name << ":\n"
-      << "    url: " << r.url() << "\n"
-      << "    credentials: {file: " << dir_->path() << "/credentials}\n"
+    const std::optional<ExternalEndpoint>& ext =
+        std::string_view(name) == "src" ? external_src_ : external_dst_;
+    y << "  " << name << ":\n";
+    if (ext) {
+      y << "    url: " << ext->url << "\n"
+        << "    region: " << ext->region << "\n"
+        << "    credentials: {file: " << dir_->path() << "/credentials, profile: " << name
+        << "}\n";
+    } else {
+      y << "    url: " << r.url() << "\n"
+        << "    credentials: {file: " << dir_->path() << "/credentials}\n";
+    }
+    y
       << "    payload_signing: " << o.payload_signing << "\n"
       << "    max_connections: 32\n"
       << "    capabilities: {min_part_size: 1MiB" << o.capabilities_extra;
@@ -223,8 +256,10 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
   endpoint("dst", dst_);
   y << "routes:\n"
     << "  - name: main\n"
-    << "    source: {endpoint: src, bucket: " << src_.bucket() << "}\n"
-    << "    destinations: [{endpoint: dst, bucket: " << dst_.bucket() << "}]\n"
+    << "    source: {endpoint: src, bucket: "
+    << (external_src_ ? external_src_->bucket : src_.bucket()) << "}\n"
+    << "    destinations: [{endpoint: dst, bucket: "
+    << (external_dst_ ? external_dst_->bucket : dst_.bucket()) << "}]\n"
     << "    layout: " << o.layout << "\n"
     << "    target_lag: " << o.target_lag << "\n"
     << "    verify: " << o.verify << "\n"

@@ -120,6 +120,20 @@ class IntegrationTest : public ::testing::Test {
   void StartRegions(const std::vector<std::string>& src_extra = {},
                     const std::vector<std::string>& dst_extra = {});
   std::string ConfigYaml(const ConfigOptions& o) const;
+  // Endpoints the harness does not run (a Ceph RGW pair): ConfigYaml names
+  // them instead of the s3sim regions, each with its own credentials
+  // profile ("src", "dst") in the shared credentials file.
+  struct ExternalEndpoint {
+    std::string url;
+    std::string region;
+    std::string bucket;
+    std::string access_key;
+    std::string secret_key;
+  };
+  // Writes the credentials file and opens src_backend_ / dst_backend_ on
+  // them (`caps` as the suite knows the servers).
+  void UseExternalEndpoints(ExternalEndpoint src, ExternalEndpoint dst,
+                            const storage::Capabilities& caps);
   std::string WriteConfig(const ConfigOptions& o, const std::string& name = "ferry.yaml");
   // Runs one pass in-process (engine::Daemon); returns ferryd's exit code
   // and fills `reports`.
@@ -162,6 +176,7 @@ class IntegrationTest : public ::testing::Test {
   boost::asio::io_context ioc_;
   std::unique_ptr<testing::TempDir> dir_;
   Region src_, dst_;
+  std::optional<ExternalEndpoint> external_src_, external_dst_;
   std::shared_ptr<storage::Backend> src_backend_, dst_backend_;
   std::map<std::string, Written> written_;  // source content by key
 };

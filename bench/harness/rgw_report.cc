@@ -158,6 +158,44 @@ void WriteRatios(std::ostream& md, const BenchReport& r) {
   md << "\n";
 }
 
+// CPU a run used on this machine: the tool's and both clusters' daemons'.
+double TotalCpu(const Row& row) {
+  return row.cpu_seconds + row.radosgw_cpu_seconds + row.osd_cpu_seconds;
+}
+
+// When the runs keep the machine busy, RGW's own CPU sets the pace: a
+// tool can then beat a peer by no more than the peer's total CPU over its
+// own. Says so for ferry against each rclone, from the rows.
+void WriteCpuCeiling(std::ostream& md, const BenchReport& r) {
+  bool any = false;
+  for (const std::string& sc : RgwScenarioNames()) {
+    const Row* f = Find(r, sc, "ferry");
+    if (!f || f->radosgw_cpu_seconds < 0) continue;
+    for (const char* peer : {"rclone-default", "rclone-tuned"}) {
+      const Row* p = Find(r, sc, peer);
+      if (!p || p->radosgw_cpu_seconds < 0 || TotalCpu(*f) <= 0) continue;
+      // Below this the runs wait on something else (latency, one stream).
+      constexpr double kBusy = 80;
+      if (Busy(*f, r.machine.cores) < kBusy || Busy(*p, r.machine.cores) < kBusy) continue;
+      if (!any) {
+        md << "CPU-bound ceiling: where both runs keep the machine ≥ 80% busy they are limited "
+              "by its cores, which the RGW daemons share with the tool. At equal busy "
+              "fractions ferry's rate over a peer's is then at most the peer's run CPU (tool + "
+              "radosgw + ceph-osd) over ferry's:\n\n";
+        any = true;
+      }
+      md << "- " << sc << ", ferry vs " << peer << ": " << Fmt(TotalCpu(*f)) << " vs "
+         << Fmt(TotalCpu(*p)) << " CPU-s (machine busy " << Fmt(Busy(*f, r.machine.cores), 0)
+         << "% vs " << Fmt(Busy(*p, r.machine.cores), 0) << "%): ceiling "
+         << Ratio(TotalCpu(*p), TotalCpu(*f)) << ", measured "
+         << (sc == "rgw-small" ? Ratio(f->objects_per_second(), p->objects_per_second())
+                               : Ratio(f->mbps(), p->mbps()))
+         << "\n";
+    }
+  }
+  if (any) md << "\n";
+}
+
 }  // namespace
 
 void WriteRgwSection(std::ostream& md, const BenchOptions& o, const BenchReport& r) {
@@ -210,7 +248,9 @@ void WriteRgwSection(std::ostream& md, const BenchOptions& o, const BenchReport&
     md << "| " << t.name << " | " << (t.measured.empty() ? "—" : t.measured) << " | " << t.verdict
        << " |\n";
   }
-  md << "\n" << kRgwSectionEnd << "\n";
+  md << "\n";
+  WriteCpuCeiling(md, r);
+  md << kRgwSectionEnd << "\n";
 }
 
 std::string SpliceRgwSection(const std::string& existing, const std::string& section,

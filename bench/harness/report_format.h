@@ -15,7 +15,9 @@ inline std::string Fmt(double v, int decimals = 1) {
   return buf;
 }
 
-inline std::string Ratio(double a, double b) { return a > 0 && b > 0 ? Fmt(a / b, 2) + "×" : "—"; }
+inline std::string Ratio(double a, double b) {
+  return a > 0 && b > 0 ? Fmt(a / b, 2) + "×" : "—";
+}
 
 inline std::string Verdict(bool measured, bool met) {
   return !measured ? "not measured" : met ? "met" : "**missed**";

@@ -77,6 +77,7 @@ std::string FerrySettings::Describe() const {
       << (payload_signing.empty() ? "auto (default)" : payload_signing);
   } else {
     o << "part_size " << SizeText(part_size) << ", parts_in_flight " << parts_in_flight
+      << ", memory_limit " << SizeText(part_size * static_cast<std::uint64_t>(parts_in_flight))
       << ", max_connections " << max_connections << ", payload_signing " << payload_signing;
   }
   if (probe_capabilities) o << ", capabilities probed";
@@ -131,6 +132,10 @@ std::string FerryConfigYaml(const RegionPair& pair, const FerrySettings& s, cons
     y << "transfer:\n"
       << "  part_size: " << SizeText(s.part_size) << "\n"
       << "  parts_in_flight: " << s.parts_in_flight << "\n"
+      // Every part of the sweep in flight at once (above ferryd's default
+      // cap, sized for a sidecar): the simulated link needs that much in flight.
+      << "  memory_limit: " << SizeText(s.part_size * static_cast<std::uint64_t>(s.parts_in_flight))
+      << "\n"
       << "  max_objects_in_flight: " << s.max_objects_in_flight << "\n";
   }
   return y.str();

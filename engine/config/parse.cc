@@ -1,6 +1,7 @@
 // ParseConfig / LoadConfig: the top level of the schema, the `transfer:`
 // section, and the file handling. No exception leaves this file: yaml-cpp's
 // are converted in ParseDocument, and anything else is caught here.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,10 @@ constexpr EnumName<LogFormat> kLogFormats[] = {{"text", LogFormat::kText},
                                                {"json", LogFormat::kJson}};
 
 constexpr std::uint64_t kMinPartSize = 5ull << 20;
+// transfer.memory_limit's default ceiling: with ferryd's own ~70 MiB it keeps
+// a sidecar under a 256 MiB memory limit. Against Ceph RGW on a 2-core
+// machine more parts in flight bought no throughput (bench/RESULTS.md).
+constexpr std::uint64_t kDefaultMemoryCap = 160ull << 20;
 constexpr std::uint64_t kMaxPartSize = 5ull << 30;
 constexpr size_t kMaxConfigBytes = 4u << 20;
 
@@ -81,7 +86,11 @@ void ParseTransfer(const Field& field, TransferConfig* t) {
                [](const Field& f) { return ReadSize(f, kMinPartSize, kMaxPartSize); });
   ReadOptional(m, "parts_in_flight", &t->parts_in_flight,
                [](const Field& f) { return ReadInt(f, 1, 4096); });
-  t->memory_limit = t->part_size * static_cast<std::uint64_t>(t->parts_in_flight);
+  // Default: every part of one object in flight, but no more than a sidecar
+  // can hold (kDefaultMemoryCap), and never less than one part.
+  t->memory_limit = std::max(
+      t->part_size,
+      std::min(t->part_size * static_cast<std::uint64_t>(t->parts_in_flight), kDefaultMemoryCap));
   if (auto f = m.Get("memory_limit")) {
     if (auto v = ReadSize(*f, 1, 1ull << 50)) {
       if (*v < t->part_size) {

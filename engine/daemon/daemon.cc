@@ -327,9 +327,10 @@ io::Task<int> Daemon::RunOnce() {
   const TransferCounters& c = d.replicator->counters();
   spdlog::info(
       "pass finished in {:.1f}s: {} bytes read, {} bytes written, {} parts, {} resumed, {} "
-      "layouts_misguessed",
+      "layouts_misguessed, {} buffers allocated (peak {} bytes in use)",
       secs, c.bytes_read.load(), c.bytes_written.load(), c.parts_uploaded.load(),
-      c.parts_resumed.load(), c.layouts_misguessed.load());
+      c.parts_resumed.load(), c.layouts_misguessed.load(), d.replicator->pool().allocations(),
+      d.replicator->pool().peak_in_use());
   co_return all ? kExitMatched : kExitMismatch;
 }
 

@@ -77,12 +77,16 @@ class BufferPool {
   std::uint64_t capacity() const { return gate_.capacity(); }
   std::uint64_t in_use() const { return gate_.in_use(); }
   std::uint64_t peak_in_use() const;
-  // Bytes of freed buffers kept for reuse.
+  // Bytes of freed mapped buffers kept for reuse (heap buffers, below
+  // kMapThreshold, go back to malloc).
   std::uint64_t cached_bytes() const;
-  // Bytes of every buffer in existence, cached or leased: <= capacity().
+  // Bytes of every buffer in existence, mapped (cached or leased) or heap
+  // (leased): <= capacity() plus the heap buffers leased (those never evict
+  // cached mapped ones).
   std::uint64_t allocated_bytes() const;
-  // Buffers allocated so far (each one new memory, page faults included): a
-  // steady load of one size allocates at most capacity() / size of them.
+  // Mapped buffers allocated so far (each one new memory, page faults
+  // included): a steady load of one size allocates at most capacity() / size
+  // of them, whatever small objects run beside it.
   std::uint64_t allocations() const;
 
  private:
@@ -92,7 +96,8 @@ class BufferPool {
   mutable std::mutex mu_;
   std::vector<Buffer> free_;        // GUARDED_BY(mu_)
   std::uint64_t cached_bytes_ = 0;  // GUARDED_BY(mu_)
-  std::uint64_t allocated_ = 0;     // GUARDED_BY(mu_): cached + leased buffers
+  std::uint64_t allocated_ = 0;     // GUARDED_BY(mu_): cached + leased mapped buffers
+  std::uint64_t heap_leased_ = 0;   // GUARDED_BY(mu_): leased heap buffers (never cached)
   std::uint64_t allocations_ = 0;   // GUARDED_BY(mu_)
   std::uint64_t peak_ = 0;          // GUARDED_BY(mu_)
 };

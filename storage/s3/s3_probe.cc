@@ -242,17 +242,10 @@ Task<std::optional<bool>> ProbeSingleEtag(s3::Client& c, const std::string& key,
 
 // Read-only: the first small single-part object of the first listing page,
 // read whole (at most 1 MiB), and its ETag compared with its MD5.
-Task<std::optional<bool>> ProbeEtagByReading(s3::Client& c, const std::string& prefix,
+Task<std::optional<bool>> ProbeEtagByReading(s3::Client& c, const s3::ListObjectsV2Result& page,
                                              std::vector<std::string>* notes) {
   constexpr std::uint64_t kMaxRead = 1u << 20;
-  s3::ListObjectsV2Request req;
-  req.prefix = prefix;
-  auto page = co_await c.ListObjectsV2(req);
-  if (!page.ok()) {
-    notes->push_back("listing to probe ETags: " + page.status().ToString());
-    co_return std::nullopt;
-  }
-  for (const auto& o : page->contents) {
+  for (const auto& o : page.contents) {
     if (s3::EtagPartCount(o.etag) > 0 || o.size == 0 || o.size > kMaxRead) continue;
     s3::GetObjectRequest get;
     get.key = o.key;
@@ -270,16 +263,9 @@ Task<std::optional<bool>> ProbeEtagByReading(s3::Client& c, const std::string& p
   co_return std::nullopt;
 }
 
-Task<std::optional<bool>> ProbeHeadByReading(s3::Client& c, const std::string& prefix,
+Task<std::optional<bool>> ProbeHeadByReading(s3::Client& c, const s3::ListObjectsV2Result& page,
                                              std::vector<std::string>* notes) {
-  s3::ListObjectsV2Request req;
-  req.prefix = prefix;
-  auto page = co_await c.ListObjectsV2(req);
-  if (!page.ok()) {
-    notes->push_back("listing to probe HEAD ?partNumber: " + page.status().ToString());
-    co_return std::nullopt;
-  }
-  for (const auto& o : page->contents) {
+  for (const auto& o : page.contents) {
     const int n = s3::EtagPartCount(o.etag);
     if (n >= 2) co_return co_await PartOneAnswered(c, o.key, n, o.size, notes);
   }
@@ -295,12 +281,20 @@ Task<ProbeResult> ProbeS3(s3::Client& client, const Capabilities& assumed, Probe
   ProbeResult out;
   const std::string key = opts.prefix + ".ferry-probe-" + RandomTag();
   if (!opts.may_write) {
+    if (!opts.head_part_number && !opts.etag_is_md5) co_return out;
+    s3::ListObjectsV2Request req;
+    req.prefix = opts.prefix;
+    auto page = co_await client.ListObjectsV2(req);
+    if (!page.ok()) {
+      out.notes.push_back("listing to probe with: " + page.status().ToString());
+      co_return out;
+    }
     // (if, not ?: — GCC 12 mishandles co_await in a conditional expression.)
     if (opts.head_part_number) {
-      out.head_part_number = co_await ProbeHeadByReading(client, opts.prefix, &out.notes);
+      out.head_part_number = co_await ProbeHeadByReading(client, *page, &out.notes);
     }
     if (opts.etag_is_md5) {
-      out.etag_is_md5 = co_await ProbeEtagByReading(client, opts.prefix, &out.notes);
+      out.etag_is_md5 = co_await ProbeEtagByReading(client, *page, &out.notes);
     }
     co_return out;
   }

@@ -319,9 +319,9 @@ std::string MotoServerPath() {
 // nor stored (a wrong one is accepted). CompleteMultipartUpload and ListParts
 // answer with root elements <CompleteMultipartUploadResponse> and
 // <ListPartsResponse> where S3 has <...Result>: the S3 client reads those
-// as the same documents (protocols/s3/xml.cc). Also seen, harmless here: ListMultipartUploads ignores
-// encoding-type=url (raw keys, no <EncodingType>), and every upload's
-// <Initiated> is 2010-11-10T20:48:33.000Z.
+// as the same documents (protocols/s3/xml.cc). Also seen, harmless here:
+// ListMultipartUploads ignores encoding-type=url (raw keys, no
+// <EncodingType>), and every upload's <Initiated> is 2010-11-10T20:48:33.000Z.
 class MotoFixture final : public BackendFixture {
  public:
   MotoFixture() {

@@ -106,7 +106,8 @@ TEST(Config, DefaultsAreFilledIn) {
   const TransferConfig& t = c.transfer;
   EXPECT_EQ(t.part_size, 16ull << 20);
   EXPECT_EQ(t.parts_in_flight, 32);
-  EXPECT_EQ(t.memory_limit, 32ull * (16ull << 20));
+  // parts_in_flight x part_size would be 512 MiB: capped for a sidecar.
+  EXPECT_EQ(t.memory_limit, 160ull << 20);
   EXPECT_EQ(t.multipart_threshold, 16ull << 20);
   EXPECT_EQ(t.max_objects_in_flight, 256);
   EXPECT_EQ(t.retry.max_attempts, 10);

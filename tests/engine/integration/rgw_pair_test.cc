@@ -132,12 +132,12 @@ TEST_F(RgwPairTest, VeleroSetInOrderThenASecondPassCopiesNothing) {
     EXPECT_EQ(others, 6) << unit;
   }
   // kopia: packs (p, q), then indexes (x), then the format blobs (kopia.*).
-  auto phase = [](const std::string& rel) { return rel.starts_with("kopia.") ? 2
-                                                   : rel.starts_with("x")   ? 1
-                                                                            : 0; };
+  auto phase = [](const std::string& rel) {
+    return rel.starts_with("kopia.") ? 2 : rel.starts_with("x") ? 1 : 0;
+  };
   std::vector<storage::ObjectSummary> by_phase[3];
-  for (auto it = dst.lower_bound("kopia/app/"); it != dst.end() && it->first.starts_with("kopia/app/");
-       ++it) {
+  for (auto it = dst.lower_bound("kopia/app/");
+       it != dst.end() && it->first.starts_with("kopia/app/"); ++it) {
     by_phase[phase(it->first.substr(10))].push_back(it->second);
   }
   for (int ph = 1; ph < 3; ++ph) {

@@ -96,10 +96,48 @@ TEST(BufferPoolTest, CachedPlusLeasedMemoryStaysWithinTheCap) {
     auto small = RunTask(io, pool.Acquire(100, deadline()));
     ASSERT_TRUE(small.ok());
     std::memset(small->data().data(), 'd', small->size());
-    EXPECT_LE(pool.allocated_bytes(), cap);
+    // A heap buffer never evicts a cached mapped one: the cap plus itself.
+    EXPECT_LE(pool.allocated_bytes(), cap + 100);
   }
+  EXPECT_LE(pool.allocated_bytes(), cap);
   EXPECT_LE(pool.cached_bytes(), cap);
   EXPECT_EQ(pool.in_use(), 0u);
+}
+
+// Small objects copied beside large ones (a Velero backup's metadata beside
+// its tarball) take heap buffers that neither get cached nor evict the
+// cached part buffers: those are mapped once, not once per part.
+TEST(BufferPoolTest, SmallObjectsDoNotEvictCachedPartBuffers) {
+  boost::asio::io_context io;
+  constexpr std::size_t kPart = 1 << 20;
+  const std::size_t cap = 4 * kPart;
+  BufferPool pool(cap);
+  auto deadline = [] { return std::chrono::steady_clock::now() + 1s; };
+  for (int round = 0; round < 10; ++round) {
+    {
+      std::vector<BufferPool::Lease> parts;
+      for (int i = 0; i < 4; ++i) {
+        auto l = RunTask(io, pool.Acquire(kPart, deadline()));
+        ASSERT_TRUE(l.ok()) << l.status().ToString();
+        std::memset(l->data().data(), 'p', l->size());
+        parts.push_back(std::move(*l));
+      }
+    }
+    EXPECT_EQ(pool.cached_bytes(), cap);
+    {
+      std::vector<BufferPool::Lease> small;
+      for (int i = 0; i < 8; ++i) {
+        auto l = RunTask(io, pool.Acquire(64 << 10, deadline()));
+        ASSERT_TRUE(l.ok()) << l.status().ToString();
+        std::memset(l->data().data(), 's', l->size());
+        small.push_back(std::move(*l));
+      }
+      EXPECT_EQ(pool.cached_bytes(), cap);  // nothing evicted
+      EXPECT_LE(pool.allocated_bytes(), cap + 8 * (64 << 10));
+    }
+    EXPECT_EQ(pool.allocated_bytes(), cap);  // the heap buffers went back to malloc
+  }
+  EXPECT_EQ(pool.allocations(), 4u);  // the part buffers, once
 }
 
 // Many transfers contending for a full pool: a lease returned while others

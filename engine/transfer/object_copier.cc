@@ -161,7 +161,7 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req, boo
   // kHeadSource: the listing or event is only a hint, except for a small
   // object (ListingSuffices) whose GET, pinned to the listed ETag, says the
   // rest.
-  const bool listed_only = hints && ListingSuffices(req);
+  bool listed_only = hints && ListingSuffices(req);
   if (listed_only) {
     out.src_etag = req.listed.etag;
     out.size = req.listed.size;
@@ -185,6 +185,17 @@ io::Task<Result<CopyOutcome>> ObjectCopier::CopyOnce(const CopyRequest& req, boo
                                   [&]() { return dst.Head(req.dst_key, storage::HeadOptions()); });
   }
   if (!dst_head.ok() && !dst_head.status().Is(ErrorClass::kNotFound)) co_return dst_head.status();
+  if (listed_only && dst_head.ok()) {
+    // The destination has the key: whether it already holds these bytes
+    // depends on the source's encryption, which only a HEAD says here.
+    FERRY_CO_ASSIGN_OR_RETURN(
+        out.source, co_await WithRetry(settings_.retry, *req.src.pacer, [&]() {
+          return src.Head(req.src_key, storage::HeadOptions());
+        }));
+    out.src_etag = out.source.etag;
+    out.size = out.source.size;
+    listed_only = false;
+  }
   if (dst_head.ok() && dst_head->size == out.size) {
     // Equal ETags mean equal bytes only where both are MD5s: never for an
     // encrypted (SSE-KMS, DSSE-KMS, SSE-C) object at either end.

@@ -256,7 +256,7 @@ io::Task<PassReport> Pass::Run() {
         state = ns;
       }
       if (observer_) observer_->OnInSync(dest_.id, cur.key, *state);
-      if (watched) NoteUnitFile(placement.unit, cur.key, state->first_seen_ms, mtime_ms, NowMs(), &facts);
+      if (watched) NoteUnitFile(placement.unit, cur.key, cur.etag, state->first_seen_ms, mtime_ms, NowMs(), &facts);
     } else {
       // New or changed: record when we first saw this version (durable), then copy.
       if (!state || state->src_etag != cur.etag || state->phase == ObjectPhase::kDeletePending) {
@@ -289,7 +289,7 @@ io::Task<PassReport> Pass::Run() {
       item->state = state;
       item->holds_gate = placement.unit.empty() || placement.phase == 0;
       if (watched) {
-        NoteUnitFile(placement.unit, cur.key, state->first_seen_ms, mtime_ms, NowMs(), &facts);
+        NoteUnitFile(placement.unit, cur.key, cur.etag, state->first_seen_ms, mtime_ms, NowMs(), &facts);
         if (IsVeleroUnitMarker(placement.unit, cur.key)) {
           item->gated = true;
           item->unit = placement.unit;

@@ -176,6 +176,8 @@ class Pass {
   io::Task<void> RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr<PassItem> item);
   // layout velero: may this unit marker go now? (pass_marker.cc)
   io::Task<bool> MarkerMayGo(std::shared_ptr<PassShared> shared, const PassItem& item);
+  // The unit's listing fingerprint as the source shows it now (UnitFacts::listing).
+  io::Task<Result<std::uint64_t>> ListUnitAgain(const std::string& unit);
   // deletes.cc. `pass_started_ms`: wall clock at the start of this pass.
   io::Task<void> RunDeletes(std::vector<std::string> candidates, PassReport& report,
                             std::int64_t pass_started_ms);

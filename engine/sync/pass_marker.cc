@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "engine/sync/lister.h"
 #include "engine/sync/pass_internal.h"
 
 namespace ferry::engine {
@@ -92,7 +93,36 @@ io::Task<bool> Pass::MarkerMayGo(std::shared_ptr<PassShared> shared, const PassI
   GateDecision d = DecideMarker(facts, marker, open_uploads, settings_.settle, NowMs());
   // An unreadable marker is named in the pass summary (held_units).
   if (!d.release) co_return hold(std::move(d));
+
+  // The upload list was read after the pass listed the unit: a tarball
+  // whose upload completed in between is in neither. Listing the unit again
+  // now closes that window: unchanged since the pass listed it, and no
+  // upload open after that, the unit the pass copied is the whole one.
+  auto relisted = co_await ListUnitAgain(item.unit);
+  if (!relisted.ok()) {
+    later.reason = "cannot list the unit again: " + relisted.status().ToString().substr(0, 300);
+    co_return hold(std::move(later));
+  }
+  if (*relisted != facts.listing) {
+    GateDecision changed;
+    changed.reason = "unit changed while it was being judged; settling again";
+    changed.settling = true;
+    changed.recheck_at_ms = NowMs() + std::max<std::int64_t>(settings_.settle.count(), 100);
+    co_return hold(std::move(changed));
+  }
   co_return true;
+}
+
+io::Task<Result<std::uint64_t>> Pass::ListUnitAgain(const std::string& unit) {
+  Lister lister(*source_.backend, *source_.pacer, settings_.retry, source_.prefix + unit);
+  std::uint64_t fingerprint = 0;
+  for (;;) {
+    auto next = co_await lister.Next();
+    if (!next.ok()) co_return next.status();
+    if (!*next) break;
+    fingerprint = FoldUnitListing(fingerprint, unit + (*next)->key, (*next)->etag);
+  }
+  co_return fingerprint;
 }
 
 }  // namespace ferry::engine

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
+#include <xxhash.h>
 
 namespace ferry::engine {
 namespace {
@@ -64,9 +65,22 @@ bool IsVeleroUnitMarker(std::string_view unit, std::string_view rel_key) {
          rel_key.starts_with(unit) && rel_key.ends_with(kMarker);
 }
 
-void NoteUnitFile(std::string_view unit, std::string_view rel_key, std::int64_t first_seen_ms,
-                  std::int64_t mtime_ms, std::int64_t now_ms, UnitFacts* facts) {
+std::uint64_t FoldUnitListing(std::uint64_t fingerprint, std::string_view rel_key,
+                              std::string_view etag) {
+  // Length-prefixed: keys may hold any byte.
+  for (std::string_view field : {rel_key, etag}) {
+    const std::uint64_t n = field.size();
+    fingerprint = XXH3_64bits_withSeed(&n, sizeof n, fingerprint);
+    fingerprint = XXH3_64bits_withSeed(field.data(), field.size(), fingerprint);
+  }
+  return fingerprint;
+}
+
+void NoteUnitFile(std::string_view unit, std::string_view rel_key, std::string_view etag,
+                  std::int64_t first_seen_ms, std::int64_t mtime_ms, std::int64_t now_ms,
+                  UnitFacts* facts) {
   facts->files++;
+  facts->listing = FoldUnitListing(facts->listing, rel_key, etag);
   facts->last_change_ms =
       std::max(facts->last_change_ms, ChangeMs(first_seen_ms, mtime_ms, now_ms));
   if (rel_key == TarballKey(unit)) facts->has_tarball = true;

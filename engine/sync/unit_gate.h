@@ -48,7 +48,16 @@ struct UnitFacts {
   std::int64_t last_change_ms = 0;  // newest ChangeMs over the unit's files
   std::int64_t marker_mtime_ms = 0;  // the marker's LastModified (source clock)
   int files = 0;
+  // The unit's keys and ETags as listed, in order (FoldUnitListing): the
+  // gate lists the unit again after its open-upload check and lets the
+  // marker go only when nothing changed in between (an upload completed
+  // after the pass listed the unit shows up there, not in the upload list).
+  std::uint64_t listing = 0;
 };
+
+// Folds one listed file (key, ETag) into a unit's listing fingerprint.
+std::uint64_t FoldUnitListing(std::uint64_t fingerprint, std::string_view rel_key,
+                              std::string_view etag);
 
 // Units whose marker is gated: "backups/<b>/" and "restores/<r>/" (layout
 // velero). Their marker is `<unit>velero-backup.json`.
@@ -61,10 +70,11 @@ bool IsVeleroUnitMarker(std::string_view unit, std::string_view rel_key);
 // the settle period into the future.
 std::int64_t ChangeMs(std::int64_t first_seen_ms, std::int64_t mtime_ms, std::int64_t now_ms);
 
-// Adds one listed file of `unit` (first sighting of this version by ferry,
-// LastModified at the source) to `facts`.
-void NoteUnitFile(std::string_view unit, std::string_view rel_key, std::int64_t first_seen_ms,
-                  std::int64_t mtime_ms, std::int64_t now_ms, UnitFacts* facts);
+// Adds one listed file of `unit` (its ETag, first sighting of this version
+// by ferry, LastModified at the source) to `facts`.
+void NoteUnitFile(std::string_view unit, std::string_view rel_key, std::string_view etag,
+                  std::int64_t first_seen_ms, std::int64_t mtime_ms, std::int64_t now_ms,
+                  UnitFacts* facts);
 
 struct GateDecision {
   bool release = false;

@@ -414,6 +414,103 @@ TEST_F(VeleroWriterTest, EventsNeverShowAnIncompleteBackup) {
   WriteAndRead("events only");
 }
 
+// Parses s3sim's log time ("2026-12-07T21:08:56.199Z") into ms since the epoch.
+std::int64_t LogTimeMs(const std::string& iso) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7) {
+    ADD_FAILURE() << "unexpected log time " << iso;
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+// The window the writer test above found by chance (seed 3): the finalizer
+// rewrote the marker and began the final tarball's upload; a pass listed the
+// unit (final marker, first tarball), the upload completed, and only then did
+// the gate ask for open uploads: none. Here the source's listing answer is
+// held back while the upload completes, so the window is always hit.
+TEST_F(VeleroWriterTest, TarballCompletedWhileTheGateJudgesHoldsTheMarker) {
+  ASSERT_NO_FATAL_FAILURE(StartRegions());
+  constexpr std::uint32_t kListDelayMs = 2500;
+  ConfigOptions o;  // settle 0: only the order of requests protects the replica
+  bool exercised = false;
+  // The window is made by timing (completion 700 ms into a listing answer
+  // held for 2.5 s); on a machine too slow to hit it, try again.
+  for (int attempt = 0; attempt < 3 && !exercised; ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    const std::string name = "race-" + std::to_string(attempt);
+    const std::string unit = "backups/" + name + "/";
+    const std::string marker = unit + "velero-backup.json";
+    const std::string tarball = unit + name + ".tar.gz";
+    // PutBackup of a backup with async operations: copied, marker held.
+    PutSource(unit + name + "-logs.gz", RandomBytes(3000, 1));
+    PutSource(marker, BackupJson(name, "WaitingForPluginOperations", false));
+    PutSourceMultipart(tarball, RandomBytes(3 * kMiB + 100, 2 + attempt), kMiB);
+    PutSource(unit + name + "-podvolumebackups.json.gz", RandomBytes(900, 3));
+    std::vector<engine::PassReport> reports;
+    EXPECT_EQ(RunOnce(o, &reports), engine::kExitMismatch);  // the marker waits
+    // The finalizer: the marker with its final phase, then the final tarball,
+    // whose upload is open (parts sent) when the next pass starts.
+    const std::string final_marker = BackupJson(name, "Completed", true);
+    PutSource(marker, final_marker);
+    const std::string final_tarball = RandomBytes(2 * kMiB + 7, 40 + attempt);
+    auto id = testing::RunTask(ioc_, src_backend_->CreateMultipart(tarball, storage::Metadata()));
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    std::vector<storage::CompletedPart> parts;
+    for (std::uint64_t off = 0; off < final_tarball.size(); off += kMiB) {
+      io::MemorySource body(std::string_view(final_tarball).substr(off, kMiB));
+      const int n = static_cast<int>(parts.size()) + 1;
+      auto part = testing::RunTask(ioc_, src_backend_->UploadPart(tarball, *id, n, body));
+      ASSERT_TRUE(part.ok()) << part.status().ToString();
+      storage::CompletedPart cp;
+      cp.part_number = n;
+      cp.etag = part->etag;
+      parts.push_back(cp);
+    }
+    ASSERT_TRUE(src_.admin()
+                    .AddFault("op=ListObjectsV2,kind=latency,next=1,ms=" +
+                              std::to_string(kListDelayMs))
+                    .ok());
+    const std::uint64_t seq = src_.LastSeq();
+    const std::uint64_t dst_seq = dst_.LastSeq();
+    std::string complete_error;
+    std::thread finisher([&] {
+      std::this_thread::sleep_for(milliseconds(700));
+      boost::asio::io_context side;
+      auto backend = src_.OpenBackend(side);
+      auto done = testing::RunTask(side, backend->CompleteMultipart(tarball, *id, parts));
+      if (!done.ok()) complete_error = done.status().ToString();
+    });
+    // The held unit is looked at again (a targeted pass, or this one more).
+    if (RunOnce(o, &reports) != engine::kExitMatched) {
+      EXPECT_EQ(RunOnce(o, &reports), engine::kExitMatched);
+    }
+    finisher.join();
+    ASSERT_EQ(complete_error, "");
+
+    // The replica: the final marker, and it was written after the final
+    // tarball (a marker written first would be followed by the tarball).
+    EXPECT_EQ(Md5Of(*dst_backend_, marker).first, Md5Hex(final_marker));
+    EXPECT_EQ(Md5Of(*dst_backend_, tarball).first, Md5Hex(final_tarball));
+    ExpectVeleroOrder(dst_.Log(dst_seq), {unit});
+    // Was the window hit? The first listing was answered (logged) kListDelayMs
+    // after it was read, and the upload completed in between.
+    std::int64_t listed_ms = 0, completed_ms = 0;
+    for (const auto& e : src_.Log(seq)) {
+      if (e["op"] == "ListObjectsV2" && listed_ms == 0) {
+        listed_ms = LogTimeMs(e["time"]) - kListDelayMs;
+      }
+      if (e["op"] == "CompleteMultipartUpload") completed_ms = LogTimeMs(e["time"]);
+    }
+    exercised = listed_ms != 0 && completed_ms != 0 && listed_ms + 100 < completed_ms;
+  }
+  EXPECT_TRUE(exercised) << "the listing was never answered before the upload completed";
+}
+
 TEST_F(VeleroWriterTest, HeldMarkerIsPendingWithItsAgeAndOutOfTheRpo) {
   ASSERT_NO_FATAL_FAILURE(StartRegions());
   ConfigOptions o;

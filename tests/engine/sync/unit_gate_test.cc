@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace ferry::engine {
 namespace {
 
@@ -83,17 +87,36 @@ TEST(UnitGateTest, ChangeTimeIsTheLaterOfFirstSightingAndAnUncappedPastMtime) {
 
 TEST(UnitGateTest, FactsGatheredFromTheUnitsFiles) {
   UnitFacts f;
-  NoteUnitFile("backups/b1/", "backups/b1/b1-logs.gz", 1000, 900, 50000, &f);
-  NoteUnitFile("backups/b1/", "backups/b1/b1.tar.gz", 4000, 3900, 50000, &f);
-  NoteUnitFile("backups/b1/", "backups/b1/velero-backup.json", 2000, 1900, 50000, &f);
+  NoteUnitFile("backups/b1/", "backups/b1/b1-logs.gz", "\"e\"", 1000, 900, 50000, &f);
+  NoteUnitFile("backups/b1/", "backups/b1/b1.tar.gz", "\"e\"", 4000, 3900, 50000, &f);
+  NoteUnitFile("backups/b1/", "backups/b1/velero-backup.json", "\"e\"", 2000, 1900, 50000, &f);
   EXPECT_EQ(f.files, 3);
   EXPECT_TRUE(f.has_tarball);
   EXPECT_EQ(f.last_change_ms, 4000);
   EXPECT_EQ(f.marker_mtime_ms, 1900);
   UnitFacts g;
-  NoteUnitFile("backups/b1/", "backups/b1/b1-logs.gz", 1000, 900, 50000, &g);
-  NoteUnitFile("backups/b1/", "backups/b1/b2.tar.gz", 1000, 900, 50000, &g);
+  NoteUnitFile("backups/b1/", "backups/b1/b1-logs.gz", "\"e\"", 1000, 900, 50000, &g);
+  NoteUnitFile("backups/b1/", "backups/b1/b2.tar.gz", "\"e\"", 1000, 900, 50000, &g);
   EXPECT_FALSE(g.has_tarball);
+}
+
+TEST(UnitGateTest, ListingFingerprintSeesEveryChangeOfKeyOrEtag) {
+  auto fp = [](std::vector<std::pair<std::string, std::string>> files) {
+    std::uint64_t h = 0;
+    for (const auto& [k, e] : files) h = FoldUnitListing(h, k, e);
+    return h;
+  };
+  const std::uint64_t base = fp({{"b/a", "\"1\""}, {"b/t.tar.gz", "\"2\""}});
+  EXPECT_EQ(base, fp({{"b/a", "\"1\""}, {"b/t.tar.gz", "\"2\""}}));
+  EXPECT_NE(base, fp({{"b/a", "\"1\""}, {"b/t.tar.gz", "\"3\""}}));  // tarball rewritten
+  EXPECT_NE(base, fp({{"b/a", "\"1\""}}));                              // a file gone
+  EXPECT_NE(base, fp({{"b/a", "\"1\""}, {"b/t.tar.gz", "\"2\""}, {"b/u", "\"4\""}}));
+  // Length-prefixed: moving a byte from the key into the ETag is a change.
+  EXPECT_NE(fp({{"b/ab", "c"}}), fp({{"b/a", "bc"}}));
+  UnitFacts f;
+  NoteUnitFile("backups/b1/", "b/a", "\"1\"", 1000, 900, 50000, &f);
+  NoteUnitFile("backups/b1/", "b/t.tar.gz", "\"2\"", 1000, 900, 50000, &f);
+  EXPECT_EQ(f.listing, base);
 }
 
 UnitFacts Whole(std::int64_t last_change_ms) {

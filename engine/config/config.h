@@ -162,6 +162,9 @@ struct TransferConfig {
   RetryConfig retry;
   Duration request_timeout = std::chrono::seconds(60);
   Duration progress_timeout = std::chrono::seconds(30);
+  // A destination with copies in flight and no byte moved for this long is
+  // reported stalled (status, metrics, /readyz). Default: progress_timeout.
+  Duration stall_after = std::chrono::seconds(30);
 };
 
 struct Config {

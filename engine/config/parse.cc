@@ -81,7 +81,8 @@ void ParseHttp(const Field& field, HttpConfig* http) {
 
 void ParseTransfer(const Field& field, TransferConfig* t) {
   MapReader m(field, {"part_size", "parts_in_flight", "memory_limit", "multipart_threshold",
-                      "max_objects_in_flight", "retry", "request_timeout", "progress_timeout"});
+                      "max_objects_in_flight", "retry", "request_timeout", "progress_timeout",
+                      "stall_after"});
   ReadOptional(m, "part_size", &t->part_size,
                [](const Field& f) { return ReadSize(f, kMinPartSize, kMaxPartSize); });
   ReadOptional(m, "parts_in_flight", &t->parts_in_flight,
@@ -124,6 +125,9 @@ void ParseTransfer(const Field& field, TransferConfig* t) {
                [](const Field& f) { return ReadDuration(f, Duration(1)); });
   ReadOptional(m, "progress_timeout", &t->progress_timeout,
                [](const Field& f) { return ReadDuration(f, Duration(1)); });
+  t->stall_after = t->progress_timeout;
+  ReadOptional(m, "stall_after", &t->stall_after,
+               [](const Field& f) { return ReadDuration(f, std::chrono::seconds(1)); });
 }
 
 // The whole document. REQUIRES: `root` is the parsed document.

@@ -143,6 +143,7 @@ std::string Redacted(const Config& c) {
   w.Line(2, "max_backoff", FormatDuration(t.retry.max_backoff));
   w.Line(1, "request_timeout", FormatDuration(t.request_timeout));
   w.Line(1, "progress_timeout", FormatDuration(t.progress_timeout));
+  w.Line(1, "stall_after", FormatDuration(t.stall_after));
   return w.Take();
 }
 

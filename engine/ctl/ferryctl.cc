@@ -57,6 +57,7 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
   for (const auto& r : s.value("routes", nlohmann::json::array())) {
     for (const auto& d : r.value("destinations", nlohmann::json::array())) {
       std::string state = r.value("paused", false) ? "paused" : Str(d, "lag_state");
+      if (d.value("stalled", false)) state += ",STALLED";
       if (d.value("deletes_paused", false)) state += ",deletes-held";
       std::string err = Str(d, "last_error");
       if (err.size() > 60) err = err.substr(0, 57) + "...";
@@ -64,7 +65,7 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
                       Age(d.value("oldest_pending_age_s", nlohmann::json())),
                       Age(d.value("target_lag_s", nlohmann::json())),
                       std::to_string(d.value("pending_objects", 0ull)),
-                      Bytes(d.value("pending_bytes", 0.0)), Bytes(d.value("throughput_bps", 0.0)),
+                      Bytes(d.value("pending_bytes", 0.0)), Bytes(d.value("rate_bps", 0.0)),
                       Age(d.value("replica_rpo_s", nlohmann::json())),
                       d.value("last_reconcile_age_s", nlohmann::json()).is_number()
                           ? Age(d["last_reconcile_age_s"]) + " ago"
@@ -73,6 +74,15 @@ void PrintStatus(const nlohmann::json& s, std::ostream& out) {
     }
   }
   Table(out, rows);
+  // A stall in words: what the destination is waiting for.
+  for (const auto& r : s.value("routes", nlohmann::json::array())) {
+    for (const auto& d : r.value("destinations", nlohmann::json::array())) {
+      if (!d.value("stalled", false)) continue;
+      out << "STALLED " << Str(r, "route") << " -> " << Str(d, "destination") << ": "
+          << Str(d, "stall_reason") << "\n";
+    }
+  }
+  if (!s.value("ready", true)) out << Str(s, "readiness") << "\n";
   const auto endpoints = s.value("endpoints", nlohmann::json::array());
   if (endpoints.empty()) return;
   // One row per endpoint and bucket: each capability as value and source.

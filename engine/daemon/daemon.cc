@@ -220,6 +220,7 @@ Result<std::shared_ptr<Generation>> Daemon::Impl::BuildGeneration(config::Config
                                                  t.route->target_lag);
       FERRY_RETURN_IF_ERROR(stats->Load().Annotate("loading lag figures of " + t.id));
     }
+    stats->SetEndpoints(src.pacer, dst.pacer, c.transfer.stall_after);
     tr->stats = stats;
     if (old) {
       for (const auto& ot : old->targets) {
@@ -407,16 +408,38 @@ io::Task<void> Daemon::Impl::TargetedLoop(std::shared_ptr<Generation> g, TargetR
   }
 }
 
+void Daemon::Impl::LogStalls(std::set<std::string>* stalled) {
+  const std::int64_t now = NowMs();
+  for (const auto& s : registry.All()) {
+    const DestinationFigures f = s->Figures(now);
+    const bool was = stalled->count(f.destination) > 0;
+    if (f.stalled && !was) {
+      stalled->insert(f.destination);
+      spdlog::warn("route {} -> {}: STALLED, {} cop{} in flight: {}", f.route, f.destination,
+                   f.copies_in_flight, f.copies_in_flight == 1 ? "y" : "ies", f.stall_reason);
+    } else if (!f.stalled && was) {
+      stalled->erase(f.destination);
+      spdlog::info("route {} -> {}: moving again (stall over)", f.route, f.destination);
+    }
+  }
+}
+
 io::Task<void> Daemon::Impl::HousekeepingLoop() {
   auto next_save = std::chrono::steady_clock::now() + kSaveEvery;
   Notifier notifier;
   auto next_status = std::chrono::steady_clock::now();
+  auto next_stall_check = next_status;
+  std::set<std::string> stalled;  // destinations logged as stalled
   while (!stopping.load()) {
     auto now = std::chrono::steady_clock::now();
     notifier.Watchdog(now);
     if (now >= next_status) {
       notifier.Status(registry.StatusLine(NowMs()));
       next_status = now + std::chrono::seconds(2);
+    }
+    if (now >= next_stall_check) {
+      LogStalls(&stalled);
+      next_stall_check = now + std::chrono::seconds(1);
     }
     if (now >= next_save) {
       registry.SaveAll();

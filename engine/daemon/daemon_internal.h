@@ -105,6 +105,9 @@ struct Daemon::Impl {
   io::Task<void> TargetedLoop(std::shared_ptr<Generation> g, TargetRuntime* t);
   io::Task<void> EventLoop();
   io::Task<void> HousekeepingLoop();
+  // Logs each destination entering or leaving the stalled state; `stalled`
+  // holds the ones logged as stalled.
+  void LogStalls(std::set<std::string>* stalled);
   PassSettings SettingsFor(TargetRuntime& t) const;
 
   // control_service.cc

@@ -44,8 +44,8 @@ io::Task<http::ServerResponse> Daemon::Impl::HandleHttp(http::ServerRequest req)
   }
   if (path == "/healthz") co_return Text(200, "ok");
   if (path == "/readyz") {
-    if (registry.ready()) co_return Text(200, "ready");
-    co_return Text(503, "not ready: waiting for the first listing of every route");
+    const Registry::ReadyState r = registry.Readiness(NowMs());
+    co_return Text(r.ready ? 200 : 503, r.why);
   }
   if (path == "/events") {
     if (req.method != "POST") co_return Text(405, "POST S3 event notifications here");

@@ -36,6 +36,12 @@ class DaemonObserver final : public PassObserver {
       if (t && !t->rpo_bootstrapped.load()) FetchMarker(t, s, rel_key);
     }
   }
+  void OnCopyStarted(const std::string& dest_id) override {
+    if (auto s = impl_.registry.Find(dest_id)) s->CopyStarted(NowMs());
+  }
+  void OnCopyEnded(const std::string& dest_id) override {
+    if (auto s = impl_.registry.Find(dest_id)) s->CopyEnded();
+  }
   void OnReplicated(const std::string& dest_id, const std::string& rel_key,
                     const ObjectState& state, const CopyOutcome& outcome) override {
     auto s = impl_.registry.Find(dest_id);

@@ -77,6 +77,10 @@ Status Wiring::Open(const config::Config& config, boost::asio::any_io_executor e
 
 Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::Location& loc,
                                      bool destination) {
+  // Pacers are per endpoint name and survive reloads (throttle state and
+  // counters carry on); clients and backends are per definition.
+  auto& pacer = pacers_[ep.name];
+  if (!pacer) pacer = std::make_unique<Pacer>(ep.name);
   s3::ClientOptions co;
   FERRY_ASSIGN_OR_RETURN(co.endpoint, http::Url::Parse(ep.url.text));
   co.region = ep.region;
@@ -93,11 +97,8 @@ Result<Wiring::Side> Wiring::GetSide(const config::Endpoint& ep, const config::L
   co.http.tls.insecure_skip_verify = ep.tls.insecure_skip_verify;
   co.request_timeout = transfer_.request_timeout;
   co.progress_timeout = transfer_.progress_timeout;
+  co.activity = pacer->activity();
 
-  // Pacers are per endpoint name and survive reloads (throttle state and
-  // counters carry on); clients and backends are per definition.
-  auto& pacer = pacers_[ep.name];
-  if (!pacer) pacer = std::make_unique<Pacer>(ep.name);
   const std::string fp = Fingerprint(ep);
   auto key = std::make_pair(fp, loc.bucket);
   auto& backend = backends_[key];

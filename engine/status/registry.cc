@@ -105,9 +105,11 @@ std::string Registry::RenderMetrics(std::int64_t now_ms) const {
   w.Sample({{"version", version_}}, 1);
   w.Family("ferry_up_seconds", "Seconds since ferryd started", Type::kGauge);
   w.Sample({}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
-  w.Family("ferry_ready", "1 once the manifest is open and every route's first listing succeeded",
+  w.Family("ferry_ready",
+           "1 while ferryd can replicate: every route listed once and no destination stalled "
+           "(as /readyz)",
            Type::kGauge);
-  w.Sample({}, ready_.load() ? 1 : 0);
+  w.Sample({}, Readiness(now_ms).ready ? 1 : 0);
 
   w.Family("ferry_target_lag_seconds", "Configured replication lag target of the route",
            Type::kGauge);
@@ -181,6 +183,22 @@ std::string Registry::RenderMetrics(std::int64_t now_ms) const {
   for (const Row& r : rows) w.Sample(r.labels, static_cast<double>(r.f.transferred_objects));
   w.Family("ferry_deleted_objects_total", "Objects deleted at the destination", Type::kCounter);
   for (const Row& r : rows) w.Sample(r.labels, static_cast<double>(r.f.deleted_objects));
+  w.Family("ferry_destination_stalled",
+           "1 while copies to the destination are in flight and no byte moved at its endpoints "
+           "for transfer.stall_after",
+           Type::kGauge);
+  for (const Row& r : rows) w.Sample(r.labels, r.f.stalled ? 1 : 0);
+  w.Family("ferry_destination_no_progress_seconds",
+           "Seconds without a byte moved while copies to the destination are in flight; 0 when "
+           "none are",
+           Type::kGauge);
+  for (const Row& r : rows) w.Sample(r.labels, Seconds(r.f.no_progress_ms));
+  w.Family("ferry_copies_in_flight", "Objects being copied to the destination now", Type::kGauge);
+  for (const Row& r : rows) w.Sample(r.labels, static_cast<double>(r.f.copies_in_flight));
+  w.Family("ferry_write_rate_bytes_per_second",
+           "Bytes per second sent to the destination's endpoint over the last 10 s",
+           Type::kGauge);
+  for (const Row& r : rows) w.Sample(r.labels, r.f.rate_bps);
   w.Family("ferry_deletes_paused",
            "1 while the mass-delete guard holds deletes until ferryctl approve-deletes",
            Type::kGauge);
@@ -192,6 +210,21 @@ std::string Registry::RenderMetrics(std::int64_t now_ms) const {
            Type::kCounter);
   for (const Pacer* p : pacers) {
     w.Sample({{"endpoint", p->endpoint()}}, static_cast<double>(p->throttles()));
+  }
+  w.Family("ferry_retried_errors_total",
+           "Failed attempts that were tried again, per endpoint and reason", Type::kCounter);
+  for (const Pacer* p : pacers) {
+    const Pacer::RetriedErrors e = p->retried_errors();
+    for (const char* reason : {"retryable", "throttled", "auth"}) {
+      auto it = e.by_reason.find(reason);
+      w.Sample({{"endpoint", p->endpoint()}, {"reason", reason}},
+               it == e.by_reason.end() ? 0 : static_cast<double>(it->second));
+    }
+  }
+  w.Family("ferry_endpoint_requests_in_flight", "Requests to the endpoint awaiting their end",
+           Type::kGauge);
+  for (const Pacer* p : pacers) {
+    w.Sample({{"endpoint", p->endpoint()}}, p->activity()->Read().in_flight);
   }
   w.Family("ferry_events_received_total", "Event notification records by result",
            Type::kCounter);
@@ -236,6 +269,11 @@ nlohmann::json Registry::DestinationJson(const DestinationFigures& f, std::int64
   d["transferred_objects"] = f.transferred_objects;
   d["deleted_objects"] = f.deleted_objects;
   d["throughput_bps"] = f.throughput_bps;
+  d["rate_bps"] = f.rate_bps;
+  d["copies_in_flight"] = f.copies_in_flight;
+  d["stalled"] = f.stalled;
+  d["no_progress_s"] = Seconds(f.no_progress_ms);
+  d["stall_reason"] = f.stall_reason;
   std::uint64_t failed = 0;
   for (const auto& [_, n] : f.failed) failed += n;
   d["failed_operations"] = failed;
@@ -252,12 +290,39 @@ void Registry::SetEndpointReports(std::vector<EndpointReport> reports) {
   endpoint_reports_ = std::move(reports);
 }
 
+Registry::ReadyState Registry::Readiness(std::int64_t now_ms) const {
+  ReadyState r;
+  if (!ready_.load()) {
+    r.why = "not ready: waiting for the first listing of every route";
+    return r;
+  }
+  for (const RouteInfo& route : Routes()) {
+    if (route.paused) continue;  // deliberately idle
+    for (const auto& d : route.destinations) {
+      DestinationFigures f = d->Figures(now_ms);
+      if (!f.stalled) continue;
+      if (r.why.empty()) r.why = "not ready: stalled:";
+      r.why += " " + route.name + " -> " + f.destination + ": " + f.stall_reason + ";";
+    }
+  }
+  if (!r.why.empty()) {
+    r.why.pop_back();
+    return r;
+  }
+  r.ready = true;
+  r.why = "ready";
+  return r;
+}
+
 nlohmann::json Registry::StatusJson(std::int64_t now_ms) const {
   nlohmann::json j;
   j["version"] = version_;
   j["uptime_s"] =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  j["ready"] = ready_.load();
+  const ReadyState readiness = Readiness(now_ms);
+  j["ready"] = readiness.ready;
+  j["listed"] = ready_.load();
+  j["readiness"] = readiness.why;
   j["routes"] = nlohmann::json::array();
   for (const RouteInfo& r : Routes()) {
     nlohmann::json route;
@@ -311,6 +376,7 @@ nlohmann::json Registry::LagJson(std::int64_t now_ms) const {
       e["target_lag_s"] = Seconds(f.target_lag_ms);
       e["lag_state"] = LagState(f.OldestPendingAgeMs(now_ms), f.target_lag_ms);
       e["missed_target"] = f.missed_target;
+      e["stalled"] = f.stalled;
       e["reconciled"] = d->reconciled();
       e["replica_rpo_s"] =
           f.rpo_completion_ms > 0 ? nlohmann::json(Seconds(now_ms - f.rpo_completion_ms)) : nullptr;
@@ -326,11 +392,12 @@ std::string Registry::StatusLine(std::int64_t now_ms) const {
   std::uint64_t pending = 0, bytes = 0;
   std::int64_t oldest = 0, target = 0;
   std::string state = "ok";
-  int dests = 0;
+  int dests = 0, stalled = 0;
   for (const RouteInfo& r : Routes()) {
     for (const auto& d : r.destinations) {
       DestinationFigures f = d->Figures(now_ms);
       ++dests;
+      if (f.stalled && !r.paused) ++stalled;
       pending += f.pending_objects;
       bytes += f.pending_bytes;
       std::int64_t age = f.OldestPendingAgeMs(now_ms);
@@ -345,6 +412,7 @@ std::string Registry::StatusLine(std::int64_t now_ms) const {
   return std::to_string(dests) + " destination(s), " + std::to_string(pending) + " pending (" +
          HumanBytes(static_cast<double>(bytes), " ") + "), oldest " + HumanAge(Seconds(oldest)) + ", lag " +
          state + (target > 0 ? " (target " + HumanAge(Seconds(target)) + ")" : "") +
+         (stalled > 0 ? ", " + std::to_string(stalled) + " STALLED (ferryctl status)" : "") +
          (ready_.load() ? "" : ", not ready");
 }
 

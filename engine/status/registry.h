@@ -57,8 +57,16 @@ class Registry {
   std::vector<std::shared_ptr<DestinationStats>> All() const;
   std::vector<RouteInfo> Routes() const;
 
+  // Every route listed once (set by the daemon; credentials and reach proven).
   void SetReady(bool ready) { ready_ = ready; }
   bool ready() const { return ready_.load(); }
+  // What /readyz, ferry_ready and `ferryctl status` say: ready when every
+  // route listed once and no destination of an unpaused route is stalled.
+  struct ReadyState {
+    bool ready = false;
+    std::string why;  // "ready", or "not ready: ..." naming what holds it
+  };
+  ReadyState Readiness(std::int64_t now_ms) const;
   void CountEvents(const std::string& result, std::uint64_t n);
 
   // GET /metrics body.

@@ -299,6 +299,55 @@ void DestinationStats::SetTargetLag(std::chrono::milliseconds target_lag) {
   target_lag_ = target_lag;
 }
 
+void DestinationStats::SetEndpoints(const Pacer* source, const Pacer* dest,
+                                    std::chrono::milliseconds stall_after) {
+  std::lock_guard lock(mu_);
+  source_pacer_ = source;
+  dest_pacer_ = dest;
+  stall_after_ = stall_after;
+}
+
+void DestinationStats::CopyStarted(std::int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (copies_++ == 0) copies_since_ms_ = now_ms;
+}
+
+void DestinationStats::CopyEnded() {
+  std::lock_guard lock(mu_);
+  if (copies_ > 0) --copies_;
+}
+
+namespace {
+
+std::string WholeSeconds(std::chrono::milliseconds d) {
+  return std::to_string(d.count() / 1000) + " s";
+}
+
+// What a stalled destination waits for: the endpoint whose requests went
+// longest without a byte, else the gap between attempts.
+std::string StallReason(const Pacer& source, const http::Activity::Snapshot& s, const Pacer& dest,
+                        const http::Activity::Snapshot& d, std::chrono::milliseconds quiet) {
+  const bool dest_waits = d.in_flight > 0 && (s.in_flight == 0 || d.since_progress >= s.since_progress);
+  const Pacer* waited = dest_waits ? &dest : s.in_flight > 0 ? &source : nullptr;
+  std::string why;
+  if (waited != nullptr) {
+    const http::Activity::Snapshot& a = dest_waits ? d : s;
+    why = "waiting for endpoint " + waited->endpoint() + " (" +
+          (dest_waits ? "destination" : "source") + "): " + std::to_string(a.in_flight) +
+          " request(s) in flight, no byte for " + WholeSeconds(a.since_progress);
+  } else {
+    why = "no request in flight for " + WholeSeconds(quiet) +
+          " (between retries, or waiting for buffers or the transfer queue)";
+  }
+  const Pacer::RetriedErrors src_err = source.retried_errors();
+  const Pacer::RetriedErrors dst_err = dest.retried_errors();
+  const Pacer::RetriedErrors& newest = dst_err.last_ms >= src_err.last_ms ? dst_err : src_err;
+  if (newest.last_ms > 0) why += "; last retried error: " + newest.last.substr(0, 300);
+  return why;
+}
+
+}  // namespace
+
 DestinationFigures DestinationStats::Figures(std::int64_t now_ms) const {
   std::lock_guard lock(mu_);
   DestinationFigures f = saved_;
@@ -315,6 +364,34 @@ DestinationFigures DestinationStats::Figures(std::int64_t now_ms) const {
     }
   }
   f.throughput_bps = static_cast<double>(sum) / 60.0;
+  f.copies_in_flight = copies_;
+  if (source_pacer_ == nullptr || dest_pacer_ == nullptr) return f;
+  const http::Activity::Snapshot s = source_pacer_->activity()->Read();
+  const http::Activity::Snapshot d = dest_pacer_->activity()->Read();
+  f.rate_bps = d.sent_bps;
+  // LAST ERROR: the newest of an object's failure and an attempt that
+  // failed and is being retried (a stalled endpoint shows up here long
+  // before its objects run out of attempts).
+  for (const Pacer* p : {source_pacer_, dest_pacer_}) {
+    Pacer::RetriedErrors e = p->retried_errors();
+    if (e.last_ms > f.last_error_ms) {
+      f.last_error = "retried: " + e.last;
+      f.last_error_ms = e.last_ms;
+    }
+  }
+  if (copies_ == 0) return f;
+  // Quiet since the later of the last byte at either endpoint and the
+  // start of this spell of copying.
+  // An endpoint never used has no progress to offer.
+  std::chrono::milliseconds quiet(std::max<std::int64_t>(0, now_ms - copies_since_ms_));
+  for (const http::Activity::Snapshot* a : {&s, &d}) {
+    if (a->used) quiet = std::min(quiet, a->since_progress);
+  }
+  f.no_progress_ms = quiet.count();
+  if (quiet >= stall_after_) {
+    f.stalled = true;
+    f.stall_reason = StallReason(*source_pacer_, s, *dest_pacer_, d, quiet);
+  }
   return f;
 }
 

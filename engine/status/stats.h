@@ -31,6 +31,7 @@
 
 #include "engine/sync/pass.h"
 #include "engine/sync/route_state.h"
+#include "engine/transfer/retry.h"
 
 namespace ferry::engine {
 
@@ -61,7 +62,15 @@ struct DestinationFigures {
   bool deletes_paused = false;
   std::string last_error;
   std::int64_t last_error_ms = 0;
-  double throughput_bps = 0;  // bytes written, last minute
+  double throughput_bps = 0;  // bytes of objects completed, last minute
+  // Now: bytes per second sent to the destination's endpoint over the last
+  // 10 s (its wire: falls to zero the moment nothing moves).
+  double rate_bps = 0;
+  std::uint64_t copies_in_flight = 0;
+  // Copies in flight and no byte moved at either endpoint for stall_after.
+  bool stalled = false;
+  std::int64_t no_progress_ms = 0;  // with copies in flight; 0 otherwise
+  std::string stall_reason;         // what it waits for (set while stalled)
 
   // Age of the oldest pending object at `now_ms` (0 when none).
   std::int64_t OldestPendingAgeMs(std::int64_t now_ms) const;
@@ -94,6 +103,14 @@ class DestinationStats {
   void FullPassEnded(const PassReport& report, std::int64_t now_ms);
   void Rpo(std::int64_t completion_ms, const std::string& backup);
   void SetTargetLag(std::chrono::milliseconds target_lag);
+  // The endpoints this destination reads from and writes to (their
+  // exchanges, bytes and retried errors) and how long copies in flight may
+  // move no byte before the destination counts as stalled. The pacers
+  // outlive the figures' readers (the daemon owns both).
+  void SetEndpoints(const Pacer* source, const Pacer* dest, std::chrono::milliseconds stall_after);
+  // A copy of one object starts / ends (whatever its outcome).
+  void CopyStarted(std::int64_t now_ms);
+  void CopyEnded();
 
   DestinationFigures Figures(std::int64_t now_ms) const;
   const std::string& route() const { return route_; }
@@ -132,6 +149,11 @@ class DestinationStats {
   DestinationFigures saved_;                          // GUARDED_BY(mu_), the durable part
   std::array<std::uint64_t, 60> tput_{};              // GUARDED_BY(mu_), bytes per second slot
   std::int64_t tput_second_ = 0;                      // GUARDED_BY(mu_)
+  const Pacer* source_pacer_ = nullptr;               // GUARDED_BY(mu_)
+  const Pacer* dest_pacer_ = nullptr;                 // GUARDED_BY(mu_)
+  std::chrono::milliseconds stall_after_{30'000};     // GUARDED_BY(mu_)
+  std::uint64_t copies_ = 0;                          // GUARDED_BY(mu_)
+  std::int64_t copies_since_ms_ = 0;                  // GUARDED_BY(mu_), wall: copies went 0 -> 1
 };
 
 // The failure reason label for a status ("retryable", "throttled", ...).

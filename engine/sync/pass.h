@@ -113,6 +113,10 @@ struct PassObserver {
   // Found already identical at the destination by the listing.
   virtual void OnInSync(const std::string& dest_id, const std::string& rel_key,
                         const ObjectState& state) {}
+  // A copy of one object starts / ends, whatever its outcome (stall
+  // detection: copies in flight that move no byte).
+  virtual void OnCopyStarted(const std::string& dest_id) {}
+  virtual void OnCopyEnded(const std::string& dest_id) {}
   virtual void OnReplicated(const std::string& dest_id, const std::string& rel_key,
                             const ObjectState& state, const CopyOutcome& outcome) {}
   virtual void OnFailed(const std::string& dest_id, const std::string& rel_key,

@@ -57,7 +57,9 @@ io::Task<void> Pass::RunItem(std::shared_ptr<PassShared> shared, std::shared_ptr
   req.listed = item->src;
   req.listed.key = req.src_key;
   req.absent_at_destination = item->absent_at_destination;
+  if (observer_) observer_->OnCopyStarted(dest_.id);
   Result<CopyOutcome> r = co_await copier_.Copy(req);
+  if (observer_) observer_->OnCopyEnded(dest_.id);
   in_flight_.Release(1);
 
   ObjectState st = item->state.value_or(ObjectState{});

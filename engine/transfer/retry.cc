@@ -37,6 +37,24 @@ void Pacer::OnSuccess() {
   if (delay_ < Millis(10)) delay_ = Millis(0);
 }
 
+void Pacer::NoteRetriedError(const Status& s) {
+  const char* reason = s.Is(ErrorClass::kThrottled) ? "throttled"
+                       : s.Is(ErrorClass::kAuth)    ? "auth"
+                                                    : "retryable";
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  std::lock_guard lock(mu_);
+  errors_.last = s.ToString();
+  errors_.last_ms = now;
+  errors_.by_reason[reason]++;
+}
+
+Pacer::RetriedErrors Pacer::retried_errors() const {
+  std::lock_guard lock(mu_);
+  return errors_;
+}
+
 Millis Pacer::delay() const {
   std::lock_guard lock(mu_);
   return delay_;

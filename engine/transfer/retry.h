@@ -15,12 +15,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
 
 #include "protocols/base/body.h"
 #include "protocols/base/status.h"
+#include "protocols/http/activity.h"
 
 namespace ferry::engine {
 
@@ -41,7 +44,8 @@ bool IsRetryable(const Status& s);
 // Per-endpoint pacing. Thread-safe.
 class Pacer {
  public:
-  explicit Pacer(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+  explicit Pacer(std::string endpoint)
+      : endpoint_(std::move(endpoint)), activity_(std::make_shared<http::Activity>()) {}
   // Sleeps for the current pacing delay (none when the endpoint is healthy).
   io::Task<void> Wait();
   // 503 SlowDown / 429: double the delay (from 50 ms, at most 5 s).
@@ -54,11 +58,24 @@ class Pacer {
   std::uint64_t throttles() const { return throttles_.load(); }
   std::uint64_t retries() const { return retries_.load(); }
   void CountRetry() { retries_.fetch_add(1); }
+  // An attempt failed and will be tried again: remembered as the endpoint's
+  // last error (status) and counted by reason (metrics).
+  void NoteRetriedError(const Status& s);
+  struct RetriedErrors {
+    std::string last;            // message of the newest (never a secret)
+    std::int64_t last_ms = 0;    // wall clock; 0: none yet
+    std::map<std::string, std::uint64_t> by_reason;  // "retryable", "throttled", "auth"
+  };
+  RetriedErrors retried_errors() const;
+  // The endpoint's exchanges and bytes (shared with its HTTP clients).
+  const std::shared_ptr<http::Activity>& activity() const { return activity_; }
 
  private:
   std::string endpoint_;
+  const std::shared_ptr<http::Activity> activity_;
   mutable std::mutex mu_;
   Millis delay_{0};  // GUARDED_BY(mu_)
+  RetriedErrors errors_;  // GUARDED_BY(mu_)
   std::atomic<std::uint64_t> throttles_{0};
   std::atomic<std::uint64_t> retries_{0};
 };
@@ -87,6 +104,7 @@ auto WithRetry(const RetryPolicy& policy, Pacer& pacer, Op op) -> decltype(op())
     bool again = IsRetryable(s) || (s.Is(ErrorClass::kAuth) && ++auth_failures <= 2);
     if (!again || attempt >= policy.max_attempts) co_return result;
     pacer.CountRetry();
+    pacer.NoteRetriedError(s);
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
     timer.expires_after(BackoffDelay(policy, attempt, rng()));
     co_await timer.async_wait(boost::asio::use_awaitable);

@@ -146,6 +146,16 @@ io::Task<Result<Response>> PooledClient::Send(Request request, ResponseOptions o
     } else {
       lease.conn = NewConnection();
     }
+    // In flight from the lease on: waiting for the server, not for the pool.
+    struct InFlight {
+      Activity* activity;
+      explicit InFlight(Activity* a) : activity(a) {
+        if (activity) activity->Began();
+      }
+      ~InFlight() {
+        if (activity) activity->Ended();
+      }
+    } in_flight(request.activity);
     ExchangeOutcome out = co_await RunOn(*lease.conn, request, options);
     if (!out.result.ok() && reused && out.peer_closed_early &&
         (request.body == nullptr || request.body->Rewind().ok())) {

@@ -33,6 +33,7 @@
 
 #include "protocols/base/body.h"
 #include "protocols/base/status.h"
+#include "protocols/http/activity.h"
 #include "protocols/http/url.h"
 
 namespace ferry::http {
@@ -68,6 +69,8 @@ struct Request {
       std::chrono::steady_clock::now() + std::chrono::seconds(60);
   // No byte sent or received for this long ends the exchange.
   std::chrono::milliseconds progress_timeout{30'000};
+  // When set, told of the exchange and of every byte it moves (status).
+  Activity* activity = nullptr;
 };
 
 struct Response {

@@ -18,6 +18,7 @@
 
 #include "protocols/base/body.h"
 #include "protocols/base/status.h"
+#include "protocols/http/activity.h"
 #include "protocols/http/tls_stream.h"
 #include "protocols/http/url.h"
 
@@ -56,8 +57,13 @@ class Connection {
 // a timeout can say so.
 class OpTimer {
  public:
-  OpTimer(Clock::time_point deadline, std::chrono::milliseconds progress)
-      : deadline_(deadline), progress_(progress) {}
+  OpTimer(Clock::time_point deadline, std::chrono::milliseconds progress,
+          Activity* activity = nullptr)
+      : deadline_(deadline), progress_(progress), activity_(activity) {}
+  // A socket operation moved `bytes` (told to the Activity, if any).
+  void Moved(std::size_t bytes, bool sent) {
+    if (activity_) activity_->Moved(bytes, sent);
+  }
   // Arms `stream` for the next operation; false when the deadline has passed.
   bool Arm(PlainStream& stream);
   // Like Arm but bounded by `limit` (connect_timeout) instead of progress.
@@ -69,6 +75,7 @@ class OpTimer {
  private:
   Clock::time_point deadline_;
   std::chrono::milliseconds progress_;
+  Activity* activity_;
   std::chrono::milliseconds last_limit_{0};
   bool deadline_binds_ = false;
   bool connecting_ = false;

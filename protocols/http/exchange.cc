@@ -76,6 +76,7 @@ io::Task<error_code> WriteSome(Stream& stream, Serializer& sr, Connection& conn,
   while (!sr.is_done()) {
     if (!timer.Arm(conn.tcp())) co_return beast::error::timeout;
     auto [ec, w] = co_await bhttp::async_write_some(stream, sr, kAwait);
+    timer.Moved(w, true);
     if (ec == bhttp::error::need_buffer) break;
     if (ec) co_return ec;
   }
@@ -96,12 +97,14 @@ io::Task<SendOutcome> SendRequest(Stream& stream, Connection& conn, const Exchan
 
   if (!timer.Arm(conn.tcp())) co_return fail("sending the request", beast::error::timeout);
   auto [hec, hn] = co_await bhttp::async_write_header(stream, sr, kAwait);
+  timer.Moved(hn, true);
   if (hec) co_return fail("sending the request", hec);
 
   if (request.body == nullptr) {
     if (!sr.is_done()) {
       if (!timer.Arm(conn.tcp())) co_return fail("sending the request", beast::error::timeout);
       auto [ec, n] = co_await bhttp::async_write(stream, sr, kAwait);
+      timer.Moved(n, true);
       if (ec) co_return fail("sending the request", ec);
     }
     co_return SendOutcome{};
@@ -182,6 +185,7 @@ io::Task<Status> ReceiveBody(Stream& stream, Connection& conn, const ExchangePar
       co_return TransportError(ep, "reading the response body", beast::error::timeout, timer);
     }
     auto [ec, n] = co_await stream.async_read_some(asio::buffer(into.data(), into.size()), kAwait);
+    timer.Moved(n, false);
     if (IsPeerClosed(ec) || (!ec && n == 0)) {
       co_return Status::Error(ErrorClass::kRetryable,
                               ep + ": connection closed after " + std::to_string(received + n) +
@@ -217,6 +221,7 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
           TransportError(ep, "waiting for the response", beast::error::timeout, timer));
     }
     auto [hec, hn] = co_await bhttp::async_read_header(stream, conn.buffer, p, kAwait);
+    timer.Moved(hn, false);
     if (hec) {
       ExchangeOutcome out = Failed(TransportError(ep, "reading the response headers", hec, timer));
       out.peer_closed_early =
@@ -276,6 +281,7 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
           TransportError(ep, "reading the response body", beast::error::timeout, timer));
     }
     auto [ec, n] = co_await bhttp::async_read_some(stream, conn.buffer, parser, kAwait);
+    timer.Moved(n, false);
     if (ec == bhttp::error::need_buffer) ec = {};
     filled = room - body.size;
     if (ec == bhttp::error::partial_message || IsPeerClosed(ec)) {
@@ -309,7 +315,7 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
 template <class Stream>
 io::Task<ExchangeOutcome> Exchange(Stream& stream, Connection& conn, const ExchangeParams& params,
                                    const Request& request, const ResponseOptions& options) {
-  OpTimer timer(request.deadline, request.progress_timeout);
+  OpTimer timer(request.deadline, request.progress_timeout, request.activity);
   if (!conn.connected) {
     Status s = co_await Connect(conn, *params.url, *params.endpoint, timer, params.connect_timeout,
                                 params.verify_tls);

@@ -47,6 +47,9 @@ struct ClientOptions {
   // Clock offset to sign with (see clock_skew.h); nullptr = the one shared
   // by every client of this endpoint in the process (ClockSkewFor).
   std::shared_ptr<ClockSkew> clock_skew;
+  // Told of every exchange and byte (stall detection, current rates); may be
+  // shared by clients of one endpoint. nullptr: none.
+  std::shared_ptr<http::Activity> activity;
 };
 
 class Client {

@@ -84,7 +84,7 @@ for line in open(os.path.join(src, "docs/operations.md"), encoding="utf-8"):
     if m:  # GitHub anchor: lower case, punctuation dropped, spaces to dashes
         heads.add(re.sub(r"[^\w\- ]", "", m.group(1).strip().lower()).replace(" ", "-"))
 need_alerts = {"FerryLagApproachingTarget", "FerryLagBreachingTarget", "FerryReplicaRPOBreached",
-               "FerryReplicationFailing", "FerryDeletesPaused", "FerryReconciliationStale", "FerryDown"}
+               "FerryReplicationFailing", "FerryReplicationStalled", "FerryDeletesPaused", "FerryReconciliationStale", "FerryDown"}
 found = set()
 for g in ruledoc["groups"]:
     for r in g["rules"]:

@@ -115,7 +115,18 @@ TEST(Config, DefaultsAreFilledIn) {
   EXPECT_EQ(t.retry.max_backoff, seconds(30));
   EXPECT_EQ(t.request_timeout, seconds(60));
   EXPECT_EQ(t.progress_timeout, seconds(30));
+  EXPECT_EQ(t.stall_after, seconds(30));  // follows progress_timeout
   EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(Config, StallAfterIsItsOwnSettingAtLeastOneSecond) {
+  Config c = MustParse(std::string(kMinimal) + "transfer: {progress_timeout: 2m, stall_after: 45s}\n");
+  EXPECT_EQ(c.transfer.progress_timeout, minutes(2));
+  EXPECT_EQ(c.transfer.stall_after, seconds(45));
+  std::vector<Diagnostic> diags;
+  auto bad = ParseConfig(std::string(kMinimal) + "transfer: {stall_after: 500ms}\n", "t.yaml", &diags);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("stall_after"), std::string::npos) << bad.status().ToString();
 }
 
 TEST(Config, DerivedTransferDefaultsFollowPartSize) {
@@ -186,6 +197,7 @@ transfer:
   EXPECT_EQ(c.transfer.memory_limit, 5ull << 30);
   EXPECT_EQ(c.transfer.multipart_threshold, 1u);
   EXPECT_EQ(c.transfer.progress_timeout, hours(24));
+  EXPECT_EQ(c.transfer.stall_after, hours(24));
   // Inline credentials parse, with a warning that names the place.
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_EQ(c.warnings[0].rfind("test.yaml:12:18: endpoints.a.credentials: inline credentials", 0),

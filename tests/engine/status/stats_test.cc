@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "engine/daemon/manifest_state.h"
 #include "engine/status/registry.h"
 #include "storage/manifest/manifest.h"
@@ -129,6 +131,53 @@ TEST_F(StatsTest, CompleteFullPassForgetsPendingItDidNotSeeAgain) {
   s.FullPassEnded(full, 4'000);
   EXPECT_EQ(s.Figures(4'000).pending_objects, 1u);
   EXPECT_TRUE(s.reconciled());
+}
+
+TEST_F(StatsTest, StalledWhileCopiesAreInFlightAndNoByteMoves) {
+  DestinationStats s("r", "r/d", state_.get(), minutes(15));
+  Pacer src("src"), dst("dr");
+  s.SetEndpoints(&src, &dst, milliseconds(150));
+  const std::int64_t t0 = NowMs();
+  // Nothing in flight: never stalled, however quiet.
+  dst.activity()->Began();
+  std::this_thread::sleep_for(milliseconds(200));
+  DestinationFigures f = s.Figures(NowMs());
+  EXPECT_FALSE(f.stalled);
+  EXPECT_EQ(f.no_progress_ms, 0);
+  // A copy starts; the destination's request gets no answer.
+  s.CopyStarted(t0);
+  f = s.Figures(NowMs());
+  EXPECT_TRUE(f.stalled);
+  EXPECT_EQ(f.copies_in_flight, 1u);
+  EXPECT_GE(f.no_progress_ms, 150);
+  EXPECT_NE(f.stall_reason.find("waiting for endpoint dr (destination): 1 request(s) in flight"),
+            std::string::npos)
+      << f.stall_reason;
+  EXPECT_DOUBLE_EQ(f.rate_bps, 0.0);
+  // A retried timeout reaches LAST ERROR and the reason at once.
+  dst.NoteRetriedError(Status::Error(ErrorClass::kRetryable, "dr: no progress for 150 ms"));
+  f = s.Figures(NowMs());
+  EXPECT_EQ(f.last_error, "retried: retryable: dr: no progress for 150 ms") << f.last_error;
+  EXPECT_NE(f.stall_reason.find("last retried error: retryable: dr: no progress"),
+            std::string::npos)
+      << f.stall_reason;
+  EXPECT_EQ(dst.retried_errors().by_reason.at("retryable"), 1u);
+  // Bytes move again: no longer stalled.
+  dst.activity()->Moved(65536, true);
+  f = s.Figures(NowMs());
+  EXPECT_FALSE(f.stalled);
+  EXPECT_LT(f.no_progress_ms, 150);
+  // The source side waits: it is the one named.
+  dst.activity()->Ended();
+  src.activity()->Began();
+  std::this_thread::sleep_for(milliseconds(200));
+  f = s.Figures(NowMs());
+  EXPECT_TRUE(f.stalled);
+  EXPECT_NE(f.stall_reason.find("waiting for endpoint src (source)"), std::string::npos)
+      << f.stall_reason;
+  // The copy ends: nothing in flight, nothing stalled.
+  s.CopyEnded();
+  EXPECT_FALSE(s.Figures(NowMs()).stalled);
 }
 
 TEST(LagStateTest, ThresholdsAroundTheTarget) {

@@ -1,0 +1,109 @@
+// Activity: what a client's exchanges are doing, as the daemon's stall
+// detection and rates read it. Against the loopback test server: a request
+// the server never answers is in flight with no progress until its progress
+// timeout ends it; bytes of real exchanges are counted on both sides.
+#include "protocols/http/activity.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "protocols/http/client.h"
+#include "tests/protocols/http/test_server.h"
+#include "tests/protocols/http/test_util.h"
+
+namespace ferry::http::testing {
+namespace {
+
+using boost::beast::http::verb;
+using Ms = std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+TEST(ActivityTest, CountsBytesAndRatesOverTheLastFullSeconds) {
+  Activity a;
+  const auto t0 = Clock::time_point(std::chrono::seconds(1000));
+  a.Began(t0);
+  a.Moved(4000, true, t0);
+  a.Moved(1000, false, t0 + Ms(500));
+  a.Moved(6000, true, t0 + Ms(1200));
+  a.Ended(t0 + Ms(1300));
+  Activity::Snapshot s = a.Read(t0 + Ms(1400));
+  EXPECT_EQ(s.in_flight, 0);
+  EXPECT_EQ(s.bytes_sent, 10000u);
+  EXPECT_EQ(s.bytes_received, 1000u);
+  EXPECT_EQ(s.since_progress, Ms(100));
+  // Full seconds only: second 1000 is complete at 1001.4 s, 1001 is not.
+  EXPECT_DOUBLE_EQ(s.sent_bps, 4000.0 / Activity::kWindowSeconds);
+  EXPECT_DOUBLE_EQ(a.Read(t0 + Ms(2100)).sent_bps, 10000.0 / Activity::kWindowSeconds);
+  // Past the window nothing is left: the rate falls to zero.
+  EXPECT_DOUBLE_EQ(a.Read(t0 + std::chrono::seconds(12)).sent_bps, 0.0);
+  EXPECT_DOUBLE_EQ(a.Read(t0 + std::chrono::seconds(12)).received_bps, 0.0);
+}
+
+TEST(ActivityTest, AnIdleClientIsNotWaiting) {
+  Activity a;
+  const auto t0 = Clock::time_point(std::chrono::seconds(50));
+  EXPECT_EQ(a.Read(t0).since_progress, Ms(0));  // never used
+  a.Began(t0);
+  a.Ended(t0 + Ms(10));
+  // Idle for a minute; a new exchange starts the clock again.
+  a.Began(t0 + std::chrono::seconds(60));
+  EXPECT_EQ(a.Read(t0 + std::chrono::seconds(60) + Ms(5)).since_progress, Ms(5));
+  // A second exchange joining a waiting one does not reset it.
+  a.Began(t0 + std::chrono::seconds(70));
+  EXPECT_EQ(a.Read(t0 + std::chrono::seconds(70)).since_progress, std::chrono::seconds(10));
+  EXPECT_EQ(a.Read(t0 + std::chrono::seconds(70)).in_flight, 2);
+}
+
+TEST(ActivityTest, UnansweredRequestIsInFlightWithoutProgressUntilItsTimeout) {
+  TestServer server;
+  ClientRig rig;
+  auto client = rig.MakeClient(server.url());
+  Activity activity;
+  Request req = MakeRequest(verb::get, "/stall");
+  req.progress_timeout = Ms(1500);
+  req.activity = &activity;
+  std::atomic<bool> done{false};
+  Result<Response> res = Status::Ok();
+  std::thread t([&] {
+    res = rig.Run(client->Send(req, {}));
+    done = true;
+  });
+  // The request went out (bytes sent), then nothing: in flight, waiting.
+  const auto until = Clock::now() + std::chrono::seconds(5);
+  while (activity.Read().since_progress < Ms(800) && !done.load() && Clock::now() < until) {
+    std::this_thread::sleep_for(Ms(20));
+  }
+  Activity::Snapshot waiting = activity.Read();
+  EXPECT_EQ(waiting.in_flight, 1);
+  EXPECT_GT(waiting.bytes_sent, 0u);
+  EXPECT_EQ(waiting.bytes_received, 0u);
+  EXPECT_GE(waiting.since_progress, Ms(800));
+  t.join();
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().error_class(), ErrorClass::kRetryable);
+  EXPECT_NE(res.status().ToString().find("no progress for 1500 ms"), std::string::npos)
+      << res.status().ToString();
+  EXPECT_EQ(activity.Read().in_flight, 0);
+}
+
+TEST(ActivityTest, BodiesAreCountedBothWays) {
+  TestServer server;
+  ClientRig rig;
+  auto client = rig.MakeClient(server.url());
+  Activity activity;
+  const std::string payload(300000, 'x');
+  io::MemorySource body(payload);
+  Request put = MakeRequest(verb::put, "/echo", &body);
+  put.activity = &activity;
+  auto res = rig.Run(client->Send(put, {}));
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  Activity::Snapshot s = activity.Read();
+  EXPECT_GE(s.bytes_sent, payload.size());
+  EXPECT_LT(s.bytes_sent, payload.size() + 4096);  // plus the header
+  EXPECT_GE(s.bytes_received, payload.size());
+  EXPECT_EQ(s.in_flight, 0);
+}
+
+}  // namespace
+}  // namespace ferry::http::testing

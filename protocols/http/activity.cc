@@ -8,22 +8,26 @@ std::int64_t Activity::Ms(Clock::time_point t) {
 }
 
 void Activity::Began(Clock::time_point now) {
-  // An idle client's silence is not waiting: the clock starts with the first
-  // exchange in flight.
-  if (in_flight_.fetch_add(1) == 0) progress_ms_.store(Ms(now));
+  in_flight_.fetch_add(1);
+  std::int64_t never = 0;
+  progress_ms_.compare_exchange_strong(never, Ms(now));  // the clock starts with first use
 }
 
-void Activity::Ended(Clock::time_point now) {
-  in_flight_.fetch_sub(1);
-  progress_ms_.store(Ms(now));
-}
+void Activity::Ended() { in_flight_.fetch_sub(1); }
 
-void Activity::Moved(std::uint64_t bytes, bool sent, Clock::time_point now) {
-  progress_ms_.store(Ms(now));
+void Activity::Moved(std::uint64_t bytes, bool sent, bool progress, Clock::time_point now) {
+  if (progress) progress_ms_.store(Ms(now));
   if (bytes == 0) return;
   (sent ? sent_ : received_).fetch_add(bytes);
+  if (!progress) return;  // rates take it once the server answers (Credit)
   std::lock_guard lock(mu_);
   AddLocked(Ms(now) / 1000, bytes, sent);
+}
+
+void Activity::Credit(std::uint64_t sent, Clock::time_point now) {
+  if (sent == 0) return;
+  std::lock_guard lock(mu_);
+  AddLocked(Ms(now) / 1000, sent, true);
 }
 
 void Activity::AddLocked(std::int64_t second, std::uint64_t bytes, bool sent) {

@@ -19,20 +19,29 @@ class Activity {
   // Seconds of history kept for rates.
   static constexpr int kWindowSeconds = 10;
 
-  // An exchange starts / ends (whatever its outcome).
+  // An exchange starts / ends (whatever its outcome). Neither is progress:
+  // a request that times out ends too.
   void Began(Clock::time_point now = Clock::now());
-  void Ended(Clock::time_point now = Clock::now());
-  // `bytes` were sent (`sent`) or received by a socket operation. Zero bytes
-  // still count as an answer (an empty response after a wait).
-  void Moved(std::uint64_t bytes, bool sent, Clock::time_point now = Clock::now());
+  void Ended();
+  // `bytes` were sent (`sent`) or received by a socket operation; counted
+  // for rates. `progress`: they show the server at work. Bytes received
+  // always do; bytes sent do only on a connection the server has answered
+  // on before, because a frozen server's kernel still takes the first
+  // megabytes of every new connection into its buffers.
+  // Bytes moved without progress enter the rates only once Credit()ed.
+  void Moved(std::uint64_t bytes, bool sent, bool progress = true,
+             Clock::time_point now = Clock::now());
+  // The server answered an exchange whose `sent` bytes were not progress
+  // when sent: they count in the send rate now.
+  void Credit(std::uint64_t sent, Clock::time_point now = Clock::now());
 
   struct Snapshot {
     bool used = false;  // an exchange ever began
     int in_flight = 0;
     std::uint64_t bytes_sent = 0;
     std::uint64_t bytes_received = 0;
-    // Time since a byte last moved or an exchange began with none in flight
-    // (so an idle client is not "waiting"); 0 when never used.
+    // Time since the last progress (see Moved), or since the first exchange
+    // began when none came yet; 0 when never used.
     std::chrono::milliseconds since_progress{0};
     // Bytes per second over the last kWindowSeconds full seconds.
     double sent_bps = 0;

@@ -62,8 +62,21 @@ class OpTimer {
       : deadline_(deadline), progress_(progress), activity_(activity) {}
   // A socket operation moved `bytes` (told to the Activity, if any).
   void Moved(std::size_t bytes, bool sent) {
-    if (activity_) activity_->Moved(bytes, sent);
+    if (!activity_) return;
+    const bool progress = !sent || proven_;
+    activity_->Moved(bytes, sent, progress);
+    if (!progress) unproven_sent_ += bytes;
   }
+  // The response's header arrived: the connection is proven, and what was
+  // sent on it before counts in the rates.
+  void Answered() {
+    if (activity_) activity_->Credit(unproven_sent_);
+    unproven_sent_ = 0;
+    proven_ = true;
+  }
+  // The exchange runs on a connection the server answered on before: bytes
+  // it sends show progress (Activity::Moved).
+  void SetProven(bool proven) { proven_ = proven; }
   // Arms `stream` for the next operation; false when the deadline has passed.
   bool Arm(PlainStream& stream);
   // Like Arm but bounded by `limit` (connect_timeout) instead of progress.
@@ -76,6 +89,8 @@ class OpTimer {
   Clock::time_point deadline_;
   std::chrono::milliseconds progress_;
   Activity* activity_;
+  bool proven_ = false;
+  std::uint64_t unproven_sent_ = 0;
   std::chrono::milliseconds last_limit_{0};
   bool deadline_binds_ = false;
   bool connecting_ = false;

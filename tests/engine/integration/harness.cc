@@ -8,6 +8,12 @@
 #include <random>
 #include <sstream>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/wiring.h"
 #include "protocols/base/digest.h"
@@ -273,6 +279,7 @@ std::string IntegrationTest::ConfigYaml(const ConfigOptions& o) const {
     << "  max_objects_in_flight: " << o.max_objects_in_flight << "\n"
     << "  retry: {max_attempts: " << o.max_attempts << ", initial_backoff: " << o.initial_backoff
     << ", max_backoff: " << o.max_backoff << "}\n";
+  if (!o.progress_timeout.empty()) y << "  progress_timeout: " << o.progress_timeout << "\n";
   return y.str();
 }
 
@@ -431,6 +438,72 @@ std::size_t IntegrationTest::ExpectReplicaIdentical(const std::set<std::string>&
     if (!src.count(key)) ADD_FAILURE() << "extra at the destination: " << key;
   }
   return src.size();
+}
+
+Status DaemonThread::Start(const std::string& config_path) {
+  auto cfg = config::LoadConfig(config_path);
+  if (!cfg.ok()) return cfg.status();
+  engine::ConfigureLogging(cfg->log);
+  auto d = engine::Daemon::Create(std::move(*cfg), ioc_);
+  if (!d.ok()) return d.status();
+  daemon_ = std::move(*d);
+  boost::asio::co_spawn(
+      ioc_,
+      [this]() -> io::Task<void> {
+        co_await daemon_->Serve();
+        served_ = true;
+      },
+      boost::asio::detached);
+  thread_ = std::thread([this] { ioc_.run(); });
+  return Status::Ok();
+}
+
+void DaemonThread::Stop() {
+  if (!daemon_) return;
+  daemon_->Stop();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!served_.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served_.load()) << "the daemon did not stop within 30 s";
+  // Detached helpers (marker reads for the RPO) may still hold work.
+  ioc_.stop();
+  thread_.join();
+  daemon_.reset();
+}
+
+std::pair<int, std::string> HttpGet(std::uint16_t port, const std::string& target) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context io;
+  boost::beast::tcp_stream s(io);
+  s.expires_after(std::chrono::seconds(5));
+  boost::system::error_code ec;
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return {-1, ec.message()};
+  http::request<http::empty_body> req(http::verb::get, target, 11);
+  req.set(http::field::host, "127.0.0.1");
+  http::write(s, req, ec);
+  if (ec) return {-1, ec.message()};
+  boost::beast::flat_buffer b;
+  http::response<http::string_body> res;
+  http::read(s, b, res, ec);
+  if (ec) return {-1, ec.message()};
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+std::optional<double> Metric(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return std::nullopt;
+}
+
+std::uint16_t FreePort() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
 }
 
 }  // namespace ferry::integration

@@ -13,6 +13,9 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -94,6 +97,7 @@ struct ConfigOptions {
   // layout velero: the marker's settle period. Most suites write a whole
   // unit before the pass runs, so none; velero_writer_test sets its own.
   std::string settle = "0s";
+  std::string progress_timeout;  // "" = ferryd's default
   // Appended to both endpoints' capabilities, e.g. ", checksum_crc32c: true".
   std::string capabilities_extra;
   // false: the capabilities ferryd would probe at start-up are set in the
@@ -182,6 +186,37 @@ class IntegrationTest : public ::testing::Test {
 };
 
 std::string RandomBytes(std::uint64_t size, std::uint64_t seed);
+
+// ferryd's Daemon in daemon mode, serving on its own thread and io_context,
+// for tests that watch it while it runs (status, /metrics, /readyz).
+class DaemonThread {
+ public:
+  DaemonThread() = default;
+  DaemonThread(const DaemonThread&) = delete;
+  DaemonThread& operator=(const DaemonThread&) = delete;
+  ~DaemonThread() { Stop(); }
+  // Loads `config_path`, configures logging from it and starts serving.
+  Status Start(const std::string& config_path);
+  // Stops serving (at most 30 s; a failure to stop is a test failure).
+  void Stop();
+  engine::Daemon& daemon() { return *daemon_; }
+  bool running() const { return daemon_ != nullptr; }
+
+ private:
+  boost::asio::io_context ioc_;
+  std::unique_ptr<engine::Daemon> daemon_;
+  std::thread thread_;
+  std::atomic<bool> served_{false};
+};
+
+// GET http://127.0.0.1:`port``target`: status code (-1 on a transport
+// error) and body.
+std::pair<int, std::string> HttpGet(std::uint16_t port, const std::string& target);
+// The value of one sample line "name{labels} value" of a /metrics text
+// (labels must match exactly).
+std::optional<double> Metric(const std::string& text, const std::string& series);
+// A free TCP port on 127.0.0.1 (closed again: another process may take it).
+std::uint16_t FreePort();
 
 // ferryd --config `config` --once as a child process.
 std::unique_ptr<testing::Process> StartFerryd(const std::string& config);

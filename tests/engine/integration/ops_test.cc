@@ -29,11 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr char kToken[] = "ops-test-token-0123456789";
 
-std::uint16_t FreePort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 struct CmdResult {
   int rc = -1;
@@ -77,35 +72,6 @@ std::string RawLine(const std::string& path, const std::string& bytes) {
   }
   close(fd);
   return out;
-}
-
-std::pair<int, std::string> HttpGet(std::uint16_t port, const std::string& target) {
-  namespace http = boost::beast::http;
-  boost::asio::io_context io;
-  boost::beast::tcp_stream s(io);
-  s.expires_after(seconds(5));
-  boost::system::error_code ec;
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return {-1, ec.message()};
-  http::request<http::empty_body> req(http::verb::get, target, 11);
-  req.set(http::field::host, "127.0.0.1");
-  http::write(s, req, ec);
-  if (ec) return {-1, ec.message()};
-  boost::beast::flat_buffer b;
-  http::response<http::string_body> res;
-  http::read(s, b, res, ec);
-  if (ec) return {-1, ec.message()};
-  return {static_cast<int>(res.result_int()), res.body()};
-}
-
-// The value of one sample line "name{labels} value" (labels must match exactly).
-std::optional<double> Metric(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
 }
 
 class OpsTest : public IntegrationTest {

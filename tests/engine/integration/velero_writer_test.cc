@@ -289,35 +289,9 @@ class SyncControllerReader {
 
 class VeleroWriterTest : public IntegrationTest {
  protected:
-  // ferryd's Daemon serving on its own thread and io_context.
   void StartDaemon(const ConfigOptions& o) {
-    auto cfg = config::LoadConfig(WriteConfig(o));
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    engine::ConfigureLogging(cfg->log);
-    auto d = engine::Daemon::Create(std::move(*cfg), daemon_ioc_);
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
-    daemon_ = std::move(*d);
-    boost::asio::co_spawn(
-        daemon_ioc_,
-        [this]() -> io::Task<void> {
-          co_await daemon_->Serve();
-          served_ = true;
-        },
-        boost::asio::detached);
-    daemon_thread_ = std::thread([this] { daemon_ioc_.run(); });
-  }
-  void StopDaemon() {
-    if (!daemon_) return;
-    daemon_->Stop();
-    const auto deadline = Clock::now() + seconds(30);
-    while (!served_.load() && Clock::now() < deadline) {
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    EXPECT_TRUE(served_.load()) << "the daemon did not stop within 30 s";
-    // Detached helpers (marker reads for the RPO) may still hold work.
-    daemon_ioc_.stop();
-    daemon_thread_.join();
-    daemon_.reset();
+    Status started = daemon_.Start(WriteConfig(o));
+    ASSERT_TRUE(started.ok()) << started.ToString();
   }
   // Bounded poll until nothing is pending (a marker is listed at the replica
   // an instant before the daemon records it verified).
@@ -329,11 +303,11 @@ class VeleroWriterTest : public IntegrationTest {
     return Figures().pending_objects;
   }
   void TearDown() override {
-    StopDaemon();
+    daemon_.Stop();
     IntegrationTest::TearDown();
   }
   engine::DestinationFigures Figures() {
-    return daemon_->registry().All().at(0)->Figures(engine::NowMs());
+    return daemon_.daemon().registry().All().at(0)->Figures(engine::NowMs());
   }
 
   // Writers for kSeedsPerRun seeds in parallel; the reader meanwhile.
@@ -377,10 +351,7 @@ class VeleroWriterTest : public IntegrationTest {
     EXPECT_EQ(PendingAfterSettling(), 0u) << "nothing is pending once every backup is imported";
   }
 
-  boost::asio::io_context daemon_ioc_;
-  std::unique_ptr<engine::Daemon> daemon_;
-  std::thread daemon_thread_;
-  std::atomic<bool> served_{false};
+  DaemonThread daemon_;
 };
 
 TEST_F(VeleroWriterTest, ReconcileEverySecondNeverShowsAnIncompleteBackup) {

@@ -23,15 +23,15 @@ TEST(ActivityTest, CountsBytesAndRatesOverTheLastFullSeconds) {
   Activity a;
   const auto t0 = Clock::time_point(std::chrono::seconds(1000));
   a.Began(t0);
-  a.Moved(4000, true, t0);
-  a.Moved(1000, false, t0 + Ms(500));
-  a.Moved(6000, true, t0 + Ms(1200));
-  a.Ended(t0 + Ms(1300));
+  a.Moved(4000, true, true, t0);
+  a.Moved(1000, false, true, t0 + Ms(500));
+  a.Moved(6000, true, true, t0 + Ms(1200));
+  a.Ended();
   Activity::Snapshot s = a.Read(t0 + Ms(1400));
   EXPECT_EQ(s.in_flight, 0);
   EXPECT_EQ(s.bytes_sent, 10000u);
   EXPECT_EQ(s.bytes_received, 1000u);
-  EXPECT_EQ(s.since_progress, Ms(100));
+  EXPECT_EQ(s.since_progress, Ms(200));  // the last byte, not the end
   // Full seconds only: second 1000 is complete at 1001.4 s, 1001 is not.
   EXPECT_DOUBLE_EQ(s.sent_bps, 4000.0 / Activity::kWindowSeconds);
   EXPECT_DOUBLE_EQ(a.Read(t0 + Ms(2100)).sent_bps, 10000.0 / Activity::kWindowSeconds);
@@ -40,19 +40,29 @@ TEST(ActivityTest, CountsBytesAndRatesOverTheLastFullSeconds) {
   EXPECT_DOUBLE_EQ(a.Read(t0 + std::chrono::seconds(12)).received_bps, 0.0);
 }
 
-TEST(ActivityTest, AnIdleClientIsNotWaiting) {
+TEST(ActivityTest, SentBytesShowProgressOnlyWhereTheServerAnsweredBefore) {
   Activity a;
   const auto t0 = Clock::time_point(std::chrono::seconds(50));
-  EXPECT_EQ(a.Read(t0).since_progress, Ms(0));  // never used
-  a.Began(t0);
-  a.Ended(t0 + Ms(10));
-  // Idle for a minute; a new exchange starts the clock again.
-  a.Began(t0 + std::chrono::seconds(60));
-  EXPECT_EQ(a.Read(t0 + std::chrono::seconds(60) + Ms(5)).since_progress, Ms(5));
-  // A second exchange joining a waiting one does not reset it.
-  a.Began(t0 + std::chrono::seconds(70));
-  EXPECT_EQ(a.Read(t0 + std::chrono::seconds(70)).since_progress, std::chrono::seconds(10));
-  EXPECT_EQ(a.Read(t0 + std::chrono::seconds(70)).in_flight, 2);
+  EXPECT_FALSE(a.Read(t0).used);
+  EXPECT_EQ(a.Read(t0).since_progress, Ms(0));
+  a.Began(t0);  // the clock starts with the first exchange
+  EXPECT_TRUE(a.Read(t0).used);
+  EXPECT_EQ(a.Read(t0 + Ms(700)).since_progress, Ms(700));
+  // A new connection to a frozen server: its kernel takes the bytes.
+  a.Moved(1 << 20, true, /*progress=*/false, t0 + Ms(800));
+  EXPECT_EQ(a.Read(t0 + Ms(900)).since_progress, Ms(900));
+  EXPECT_EQ(a.Read(t0 + Ms(900)).bytes_sent, 1u << 20);  // in the totals
+  EXPECT_DOUBLE_EQ(a.Read(t0 + Ms(2500)).sent_bps, 0.0);  // not in the rate until answered
+  // Ending (a timeout) is no progress either; an answer is.
+  a.Ended();
+  a.Began(t0 + Ms(1000));  // a retry does not restart the clock
+  EXPECT_EQ(a.Read(t0 + Ms(1500)).since_progress, Ms(1500));
+  a.Moved(300, false, true, t0 + Ms(1600));
+  EXPECT_EQ(a.Read(t0 + Ms(1700)).since_progress, Ms(100));
+  // An answer credits what the exchange sent before it.
+  a.Credit(1 << 20, t0 + Ms(1600));
+  EXPECT_DOUBLE_EQ(a.Read(t0 + Ms(2500)).sent_bps,
+                   static_cast<double>(1 << 20) / Activity::kWindowSeconds);
 }
 
 TEST(ActivityTest, UnansweredRequestIsInFlightWithoutProgressUntilItsTimeout) {

@@ -148,8 +148,8 @@ io::Task<Result<Response>> PooledClient::Send(Request request, ResponseOptions o
     }
     // In flight from the lease on: waiting for the server, not for the pool.
     struct InFlight {
-      Activity* activity;
-      explicit InFlight(Activity* a) : activity(a) {
+      std::shared_ptr<Activity> activity;
+      explicit InFlight(std::shared_ptr<Activity> a) : activity(std::move(a)) {
         if (activity) activity->Began();
       }
       ~InFlight() {

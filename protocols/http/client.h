@@ -70,7 +70,9 @@ struct Request {
   // No byte sent or received for this long ends the exchange.
   std::chrono::milliseconds progress_timeout{30'000};
   // When set, told of the exchange and of every byte it moves (status).
-  Activity* activity = nullptr;
+  // Shared: a request may outlive whoever made the Activity (a detached
+  // coroutine destroyed with its io_context).
+  std::shared_ptr<Activity> activity;
 };
 
 struct Response {

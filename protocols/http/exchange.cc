@@ -316,7 +316,7 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
 template <class Stream>
 io::Task<ExchangeOutcome> Exchange(Stream& stream, Connection& conn, const ExchangeParams& params,
                                    const Request& request, const ResponseOptions& options) {
-  OpTimer timer(request.deadline, request.progress_timeout, request.activity);
+  OpTimer timer(request.deadline, request.progress_timeout, request.activity.get());
   timer.SetProven(conn.connected);
   if (!conn.connected) {
     Status s = co_await Connect(conn, *params.url, *params.endpoint, timer, params.connect_timeout,

@@ -404,7 +404,7 @@ class ClientImpl final : public Client {
     }
     req.deadline = SteadyClock::now() + budget;
     req.progress_timeout = options_.progress_timeout;
-    req.activity = options_.activity.get();
+    req.activity = options_.activity;
 
     Result<http::Response> resp = co_await http_->Send(std::move(req), ro);
     if (!resp.ok()) co_return Context(resp.status(), key);

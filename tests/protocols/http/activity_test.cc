@@ -72,7 +72,7 @@ TEST(ActivityTest, UnansweredRequestIsInFlightWithoutProgressUntilItsTimeout) {
   Activity activity;
   Request req = MakeRequest(verb::get, "/stall");
   req.progress_timeout = Ms(1500);
-  req.activity = &activity;
+  req.activity = std::shared_ptr<Activity>(&activity, [](Activity*) {});
   std::atomic<bool> done{false};
   Result<Response> res = Status::Ok();
   std::thread t([&] {
@@ -105,7 +105,7 @@ TEST(ActivityTest, BodiesAreCountedBothWays) {
   const std::string payload(300000, 'x');
   io::MemorySource body(payload);
   Request put = MakeRequest(verb::put, "/echo", &body);
-  put.activity = &activity;
+  put.activity = std::shared_ptr<Activity>(&activity, [](Activity*) {});
   auto res = rig.Run(client->Send(put, {}));
   ASSERT_TRUE(res.ok()) << res.status().ToString();
   Activity::Snapshot s = activity.Read();

@@ -17,13 +17,6 @@
 namespace ferry::bench {
 namespace {
 
-const Row* Find(const BenchReport& r, const std::string& scenario, const std::string& tool) {
-  for (const Row& row : r.rows) {
-    if (row.scenario == scenario && row.tool == tool && row.ok()) return &row;
-  }
-  return nullptr;
-}
-
 // Throughput for copy scenarios, source keys reconciled per second for list.
 double Rate(const Row& r) { return r.bytes > 0 ? r.mbps() : r.objects_per_second(); }
 

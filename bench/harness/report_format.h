@@ -1,10 +1,12 @@
-// Number formatting shared by the report's sections (report.cc,
-// rgw_report.cc): "—" for what was not measured.
+// Number formatting and row lookup shared by the report's sections
+// (report.cc, rgw_report.cc): "—" for what was not measured.
 #pragma once
 
 #include <cmath>
 #include <cstdio>
 #include <string>
+
+#include "bench/harness/bench.h"
 
 namespace ferry::bench {
 
@@ -21,6 +23,15 @@ inline std::string Ratio(double a, double b) {
 
 inline std::string Verdict(bool measured, bool met) {
   return !measured ? "not measured" : met ? "met" : "**missed**";
+}
+
+// The successful row of `tool` in `scenario`, or nullptr.
+inline const Row* Find(const BenchReport& r, const std::string& scenario,
+                       const std::string& tool) {
+  for (const Row& row : r.rows) {
+    if (row.scenario == scenario && row.tool == tool && row.ok()) return &row;
+  }
+  return nullptr;
 }
 
 }  // namespace ferry::bench

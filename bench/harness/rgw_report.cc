@@ -12,13 +12,6 @@
 namespace ferry::bench {
 namespace {
 
-const Row* Find(const BenchReport& r, const std::string& scenario, const std::string& tool) {
-  for (const Row& row : r.rows) {
-    if (row.scenario == scenario && row.tool == tool && row.ok()) return &row;
-  }
-  return nullptr;
-}
-
 std::string Mib(std::uint64_t bytes) { return Fmt(static_cast<double>(bytes) / kMiB, 0); }
 
 // Share of the machine's CPU the tool and the RGW daemons used together.

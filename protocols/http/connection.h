@@ -43,6 +43,8 @@ class Connection {
 
   bool connected = false;
   Clock::time_point idle_since{};
+  // When the server last answered on this connection (a response header).
+  Clock::time_point answered_at{};
   // Bytes read past the end of one response; must be empty between exchanges.
   boost::beast::flat_buffer buffer;
 
@@ -74,9 +76,13 @@ class OpTimer {
     unproven_sent_ = 0;
     proven_ = true;
   }
-  // The exchange runs on a connection the server answered on before: bytes
-  // it sends show progress (Activity::Moved).
-  void SetProven(bool proven) { proven_ = proven; }
+  // The exchange runs on a connection the server answered on within the
+  // last progress timeout: bytes it sends show progress (Activity::Moved).
+  // An older answer proves nothing: a server frozen since then still takes
+  // bytes into its kernel buffers on a pooled connection.
+  void SetProven(Clock::time_point answered_at) {
+    proven_ = answered_at != Clock::time_point{} && Clock::now() - answered_at < progress_;
+  }
   // Arms `stream` for the next operation; false when the deadline has passed.
   bool Arm(PlainStream& stream);
   // Like Arm but bounded by `limit` (connect_timeout) instead of progress.

@@ -222,7 +222,10 @@ io::Task<ExchangeOutcome> ReadResponse(Stream& stream, Connection& conn,
     }
     auto [hec, hn] = co_await bhttp::async_read_header(stream, conn.buffer, p, kAwait);
     timer.Moved(hn, false);
-    if (!hec) timer.Answered();
+    if (!hec) {
+      timer.Answered();
+      conn.answered_at = Clock::now();
+    }
     if (hec) {
       ExchangeOutcome out = Failed(TransportError(ep, "reading the response headers", hec, timer));
       out.peer_closed_early =
@@ -317,7 +320,7 @@ template <class Stream>
 io::Task<ExchangeOutcome> Exchange(Stream& stream, Connection& conn, const ExchangeParams& params,
                                    const Request& request, const ResponseOptions& options) {
   OpTimer timer(request.deadline, request.progress_timeout, request.activity.get());
-  timer.SetProven(conn.connected);
+  timer.SetProven(conn.connected ? conn.answered_at : Clock::time_point{});
   if (!conn.connected) {
     Status s = co_await Connect(conn, *params.url, *params.endpoint, timer, params.connect_timeout,
                                 params.verify_tls);
